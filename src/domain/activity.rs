@@ -1,0 +1,30 @@
+//! A user's activity log: their training history, entry by entry.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ActivityKind {
+    Created { via: String },
+    Deactivated,
+    DetailsChanged,
+    JoinedUnit { unit_kind: String, unit_name: String },
+    TrainingAssigned { module_title: String },
+    ModuleCompleted { module_title: String },
+    PinIssued,
+    StaffSignedIn,
+}
+
+/// One entry of the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ActivityEntry {
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    #[serde(flatten)]
+    pub kind: ActivityKind,
+    /// Who caused it: a staff user's ID, "cli", "central" or "self".
+    pub actor: String,
+}

@@ -1,0 +1,12 @@
+//! Pure rules of sitegate: identifiers, people, organisation units, training. No I/O, no axum, redb or tokio.
+
+pub mod activity;
+pub mod error;
+pub mod ids;
+pub mod org;
+pub mod person;
+pub mod staff;
+pub mod training;
+pub mod user;
+
+pub use error::DomainError;

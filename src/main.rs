@@ -1,0 +1,2 @@
+//! The sitegate binary (being assembled).
+fn main() {}
