@@ -1,0 +1,83 @@
+//! The annotated example configuration printed by `sitegate config example`: every key with its
+//! default, what it does and the values allowed. A test keeps it equal to `Config::default()`.
+
+/// A complete, commented `sitegate.toml`. Loading it gives `Config::default()`; keys without a
+/// default are shown commented out.
+pub fn example() -> String {
+    EXAMPLE.to_owned()
+}
+
+const EXAMPLE: &str = r#"# sitegate configuration.
+#
+# Precedence: built-in defaults < this file < environment variables < command-line flags.
+# Every key can also be set from the environment as SITEGATE_<SECTION>__<KEY> (double underscore
+# between section and key), e.g. SITEGATE_SERVER__LISTEN=0.0.0.0:8443, or SITEGATE_<KEY> for the
+# top-level keys, e.g. SITEGATE_STATE_DIR=/var/lib/sitegate. Lists are comma-separated:
+# SITEGATE_DISCOVERY__INTERFACES=eth0,wlan0.
+# Check a file with: sitegate config check /etc/sitegate/sitegate.toml
+
+# Where the database, the keys and the self-signed certificate live.
+# Default: $STATE_DIRECTORY when run by systemd (StateDirectory=), else ./sitegate-data.
+# state_dir = "/var/lib/sitegate"
+
+[site]
+# Name of the site, shown on the kiosk, staff screens and badges. Must not be empty.
+name = "Demo site"
+# Identifier of this gateway towards the central system. Default: generated on first start
+# and kept in the database.
+# id = "gw-plant-north"
+
+[server]
+# HTTPS listener for headsets, staff laptops and the API (address:port).
+listen = "0.0.0.0:8443"
+# Plain-HTTP listener for the kiosk browser on this machine. Must be a loopback address
+# (127.0.0.0/8 or ::1); "off" turns it off.
+kiosk_listen = "127.0.0.1:8080"
+# PEM certificate chain and private key for HTTPS; give both or neither. Default: a
+# self-signed certificate generated in the state directory.
+# tls_cert_file = "/etc/sitegate/tls/cert.pem"
+# tls_key_file = "/etc/sitegate/tls/key.pem"
+# Largest request body accepted, in bytes: 1024 to 67108864 (64 MiB).
+body_limit_bytes = 1048576
+# Time allowed for one request, in seconds: 1 to 600.
+request_timeout_secs = 30
+# Extra host names for the self-signed certificate, e.g. ["sitegate.plant.example"].
+public_hostnames = []
+
+[security]
+# Number of digits in a VR PIN: 6 to 10.
+pin_length = 6
+# A staff session on the kiosk (a shared screen) ends after this many idle seconds: 10 to 3600.
+staff_idle_kiosk_secs = 120
+# A staff session on a laptop ends after this many idle seconds: 60 to 86400.
+staff_idle_laptop_secs = 900
+# Any staff session ends this many seconds after sign-in: 600 to 604800 (7 days); not less
+# than either idle time.
+staff_absolute_secs = 43200
+# Key that peppers PIN tags and encrypts TOTP secrets; kept outside the database. Back it up
+# apart from the database. Default: <state_dir>/keys/sitegate.key.
+# key_file = "/etc/sitegate/sitegate.key"
+
+[log]
+# Which messages to log, in tracing's EnvFilter syntax (e.g. "debug" or "info,sitegate=debug").
+filter = "info,sitegate=info"
+# "text" for people, "json" for log collectors.
+format = "text"
+
+[discovery]
+# Announce the gateway on the local network (mDNS) so that headsets find it.
+enabled = true
+# Interfaces to announce on, e.g. ["eth0", "wlan0"]. Empty: the real LAN interfaces, chosen
+# automatically (docker bridges and the like are skipped).
+interfaces = []
+
+[central]
+# Central system to synchronise with (https:// or http://). Default: none; sitegate then runs
+# standalone and is the system of record.
+# url = "https://central.example.com"
+# Token for the central API. Prefer api_token_file, so the token stays out of this file; set
+# one or the other, not both.
+# api_token = "..."
+# File holding the token (a trailing newline is ignored), read at start.
+# api_token_file = "/etc/sitegate/central-token"
+"#;

@@ -1,0 +1,258 @@
+//! Sitegate's settings: the structs with their defaults, and the entry points to load and check
+//! them. Precedence: defaults < one TOML file < `SITEGATE_*` environment variables < flags.
+
+mod error;
+mod example;
+mod load;
+mod secret;
+mod spans;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use error::{ConfigError, Origin};
+pub use example::example;
+pub use load::{Overrides, Sources, check_file};
+pub use secret::Secret;
+
+/// State directory when neither the configuration nor systemd's `$STATE_DIRECTORY` names one.
+pub const DEFAULT_STATE_DIR: &str = "./sitegate-data";
+/// Key file path, relative to the state directory, when `security.key_file` is not set.
+pub const DEFAULT_KEY_FILE: &str = "keys/sitegate.key";
+
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 8443);
+pub const DEFAULT_KIOSK_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
+
+pub const BODY_LIMIT_RANGE: RangeInclusive<usize> = 1024..=64 * 1024 * 1024;
+pub const REQUEST_TIMEOUT_RANGE: RangeInclusive<u64> = 1..=600;
+pub const PIN_LENGTH_RANGE: RangeInclusive<u8> = 6..=10;
+pub const STAFF_IDLE_KIOSK_RANGE: RangeInclusive<u64> = 10..=3600;
+pub const STAFF_IDLE_LAPTOP_RANGE: RangeInclusive<u64> = 60..=86_400;
+pub const STAFF_ABSOLUTE_RANGE: RangeInclusive<u64> = 600..=604_800;
+
+/// The whole configuration. Build one with [`Config::load`]; `Config::default()` is what an empty
+/// file gives.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub site: SiteConfig,
+    pub server: ServerConfig,
+    /// `None`: see [`Config::state_dir`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_dir: Option<PathBuf>,
+    pub security: SecurityConfig,
+    pub log: LogConfig,
+    pub discovery: DiscoveryConfig,
+    pub central: CentralConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SiteConfig {
+    /// Shown on the kiosk, staff screens and badges.
+    pub name: String,
+    /// Gateway id; `None` until the store generates one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+impl Default for SiteConfig {
+    fn default() -> Self {
+        SiteConfig {
+            name: "Demo site".to_owned(),
+            id: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// HTTPS listener.
+    pub listen: SocketAddr,
+    /// Plain-HTTP listener for the kiosk browser on the box; loopback only. `None` (written
+    /// `"off"` in TOML) turns it off.
+    #[serde(with = "kiosk_listen_serde")]
+    pub kiosk_listen: Option<SocketAddr>,
+    /// PEM certificate chain; with `tls_key_file`. Neither: a self-signed certificate is used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_cert_file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_key_file: Option<PathBuf>,
+    pub body_limit_bytes: usize,
+    pub request_timeout_secs: u64,
+    /// Extra names for the self-signed certificate.
+    pub public_hostnames: Vec<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: DEFAULT_LISTEN,
+            kiosk_listen: Some(DEFAULT_KIOSK_LISTEN),
+            tls_cert_file: None,
+            tls_key_file: None,
+            body_limit_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            public_hostnames: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecurityConfig {
+    pub pin_length: u8,
+    pub staff_idle_kiosk_secs: u64,
+    pub staff_idle_laptop_secs: u64,
+    pub staff_absolute_secs: u64,
+    /// Key that peppers PIN tags; lives outside the database. `None`: see [`Config::key_file`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_file: Option<PathBuf>,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            pin_length: 6,
+            staff_idle_kiosk_secs: 120,
+            staff_idle_laptop_secs: 900,
+            staff_absolute_secs: 43_200,
+            key_file: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `tracing_subscriber::EnvFilter` syntax.
+    pub filter: String,
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            filter: "info,sitegate=info".to_owned(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DiscoveryConfig {
+    pub enabled: bool,
+    /// Interface names to announce on; empty = real LAN interfaces, chosen automatically.
+    pub interfaces: Vec<String>,
+}
+
+impl Default for DiscoveryConfig {
+    fn default() -> Self {
+        DiscoveryConfig {
+            enabled: true,
+            interfaces: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CentralConfig {
+    /// `None`: standalone, sitegate is the system of record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// After [`Config::load`], holds the token however it was given (inline or from
+    /// `api_token_file`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_token: Option<Secret>,
+    /// Read at load into `api_token`, after which this is `None`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_token_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// Merges defaults, the file, `SITEGATE_*` variables and flags, reads `*_file` secrets and
+    /// validates the result. Never writes a file or creates a directory.
+    pub fn load(sources: &Sources) -> Result<Config, ConfigError> {
+        load::load(sources)
+    }
+
+    /// The state directory: `state_dir` if set (by the file, `SITEGATE_STATE_DIR`, `--state-dir`,
+    /// or, at load, systemd's `$STATE_DIRECTORY`), else `./sitegate-data`.
+    pub fn state_dir(&self) -> PathBuf {
+        self.state_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR))
+    }
+
+    /// The PIN-pepper key file: `security.key_file`, else `<state_dir>/keys/sitegate.key`.
+    pub fn key_file(&self) -> PathBuf {
+        match &self.security.key_file {
+            Some(path) => path.clone(),
+            None => self.state_dir().join(Path::new(DEFAULT_KEY_FILE)),
+        }
+    }
+
+    /// Ranges and rules between keys. Errors carry the dotted key but no source; `load` adds it.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        validate::validate(self)
+    }
+}
+
+/// `kiosk_listen` is an address, or `"off"` for `None`, so that `None` survives a round trip
+/// through TOML (a missing key would mean the default, which is on).
+mod kiosk_listen_serde {
+    use std::fmt;
+    use std::net::SocketAddr;
+
+    use serde::Serializer;
+    use serde::de::{self, Deserializer, Visitor};
+
+    pub const OFF: &str = "off";
+
+    pub fn serialize<S: Serializer>(value: &Option<SocketAddr>, serializer: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(addr) => serializer.collect_str(addr),
+            None => serializer.serialize_str(OFF),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<SocketAddr>, D::Error> {
+        deserializer.deserialize_str(KioskListenVisitor)
+    }
+
+    struct KioskListenVisitor;
+
+    impl Visitor<'_> for KioskListenVisitor {
+        type Value = Option<SocketAddr>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a loopback socket address such as \"127.0.0.1:8080\", or \"off\"")
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            let text = text.trim();
+            if text.eq_ignore_ascii_case(OFF) {
+                return Ok(None);
+            }
+            text.parse().map(Some).map_err(E::custom)
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! Rules a merged configuration must follow: ranges, rules between keys (TLS files in pairs,
+//! one way to give the API token), the loopback-only kiosk listener, URL schemes.
+
+use std::fmt::Display;
+use std::ops::RangeInclusive;
+use std::path::Path;
+
+use super::{
+    BODY_LIMIT_RANGE, Config, ConfigError, PIN_LENGTH_RANGE, REQUEST_TIMEOUT_RANGE, STAFF_ABSOLUTE_RANGE,
+    STAFF_IDLE_KIOSK_RANGE, STAFF_IDLE_LAPTOP_RANGE,
+};
+
+pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
+    validate_site(config)?;
+    validate_server(config)?;
+    if let Some(dir) = &config.state_dir {
+        non_empty_path("state_dir", dir)?;
+    }
+    validate_security(config)?;
+    validate_log(config)?;
+    for name in &config.discovery.interfaces {
+        if name.trim().is_empty() {
+            return Err(ConfigError::invalid(
+                "discovery.interfaces",
+                "an interface name is empty",
+            ));
+        }
+    }
+    validate_central(config)
+}
+
+fn validate_site(config: &Config) -> Result<(), ConfigError> {
+    if config.site.name.trim().is_empty() {
+        return Err(ConfigError::invalid("site.name", "must not be empty"));
+    }
+    if config.site.id.as_deref().is_some_and(|id| id.trim().is_empty()) {
+        return Err(ConfigError::invalid(
+            "site.id",
+            "must not be empty (leave it out to have one generated)",
+        ));
+    }
+    Ok(())
+}
+
+fn validate_server(config: &Config) -> Result<(), ConfigError> {
+    let server = &config.server;
+    if let Some(addr) = server.kiosk_listen
+        && !addr.ip().to_canonical().is_loopback()
+    {
+        return Err(ConfigError::invalid(
+            "server.kiosk_listen",
+            "the kiosk listener must be a loopback address (127.0.0.0/8 or ::1)",
+        ));
+    }
+    match (&server.tls_cert_file, &server.tls_key_file) {
+        (Some(cert), Some(key)) => {
+            non_empty_path("server.tls_cert_file", cert)?;
+            non_empty_path("server.tls_key_file", key)?;
+        }
+        (Some(_), None) => {
+            return Err(ConfigError::invalid(
+                "server.tls_cert_file",
+                "server.tls_key_file must be set too (give both TLS files or neither)",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::invalid(
+                "server.tls_key_file",
+                "server.tls_cert_file must be set too (give both TLS files or neither)",
+            ));
+        }
+        (None, None) => {}
+    }
+    in_range(
+        "server.body_limit_bytes",
+        server.body_limit_bytes,
+        &BODY_LIMIT_RANGE,
+    )?;
+    in_range(
+        "server.request_timeout_secs",
+        server.request_timeout_secs,
+        &REQUEST_TIMEOUT_RANGE,
+    )?;
+    for name in &server.public_hostnames {
+        if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c == '/') {
+            return Err(ConfigError::invalid(
+                "server.public_hostnames",
+                format!("{name:?} is not a host name"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn validate_security(config: &Config) -> Result<(), ConfigError> {
+    let security = &config.security;
+    in_range("security.pin_length", security.pin_length, &PIN_LENGTH_RANGE)?;
+    in_range(
+        "security.staff_idle_kiosk_secs",
+        security.staff_idle_kiosk_secs,
+        &STAFF_IDLE_KIOSK_RANGE,
+    )?;
+    in_range(
+        "security.staff_idle_laptop_secs",
+        security.staff_idle_laptop_secs,
+        &STAFF_IDLE_LAPTOP_RANGE,
+    )?;
+    in_range(
+        "security.staff_absolute_secs",
+        security.staff_absolute_secs,
+        &STAFF_ABSOLUTE_RANGE,
+    )?;
+    for (key, idle) in [
+        ("security.staff_idle_kiosk_secs", security.staff_idle_kiosk_secs),
+        ("security.staff_idle_laptop_secs", security.staff_idle_laptop_secs),
+    ] {
+        if idle > security.staff_absolute_secs {
+            return Err(ConfigError::invalid(
+                key,
+                format!(
+                    "must not exceed security.staff_absolute_secs ({})",
+                    security.staff_absolute_secs
+                ),
+            ));
+        }
+    }
+    if let Some(path) = &security.key_file {
+        non_empty_path("security.key_file", path)?;
+    }
+    Ok(())
+}
+
+fn validate_log(config: &Config) -> Result<(), ConfigError> {
+    if config.log.filter.trim().is_empty() {
+        return Err(ConfigError::invalid(
+            "log.filter",
+            "must not be empty (e.g. \"info\")",
+        ));
+    }
+    if let Err(err) = tracing_subscriber::EnvFilter::try_new(&config.log.filter) {
+        return Err(ConfigError::invalid(
+            "log.filter",
+            format!("not a valid log filter: {err}"),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_central(config: &Config) -> Result<(), ConfigError> {
+    let central = &config.central;
+    if let Some(url) = &central.url {
+        let rest = url
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"));
+        let host = rest.and_then(|rest| rest.split(['/', '?', '#']).next());
+        if rest.is_none() {
+            return Err(ConfigError::invalid(
+                "central.url",
+                "must start with https:// or http://",
+            ));
+        }
+        if host.is_none_or(str::is_empty) || url.chars().any(char::is_whitespace) {
+            return Err(ConfigError::invalid(
+                "central.url",
+                "is not a URL (expected e.g. https://central.example.com)",
+            ));
+        }
+    }
+    if central.api_token.is_some() && central.api_token_file.is_some() {
+        return Err(ConfigError::invalid(
+            "central.api_token_file",
+            "set central.api_token or central.api_token_file, not both",
+        ));
+    }
+    if central
+        .api_token
+        .as_ref()
+        .is_some_and(|token| token.expose().trim().is_empty())
+    {
+        return Err(ConfigError::invalid("central.api_token", "must not be empty"));
+    }
+    if let Some(path) = &central.api_token_file {
+        non_empty_path("central.api_token_file", path)?;
+    }
+    Ok(())
+}
+
+fn in_range<T: PartialOrd + Display>(
+    key: &str,
+    value: T,
+    range: &RangeInclusive<T>,
+) -> Result<(), ConfigError> {
+    if range.contains(&value) {
+        return Ok(());
+    }
+    Err(ConfigError::invalid(
+        key,
+        format!(
+            "{value} is out of range (allowed: {} to {})",
+            range.start(),
+            range.end()
+        ),
+    ))
+}
+
+fn non_empty_path(key: &str, path: &Path) -> Result<(), ConfigError> {
+    if path.as_os_str().is_empty() {
+        return Err(ConfigError::invalid(key, "must not be an empty path"));
+    }
+    Ok(())
+}
