@@ -1,0 +1,157 @@
+//! The redb store: opening (lock, migrations), transactions on and off the async threads, and the per-type modules.
+
+pub mod activity;
+pub mod audit;
+pub mod codec;
+pub mod credentials;
+mod error;
+pub mod migrations;
+pub mod org;
+pub mod outbox;
+pub mod sessions;
+pub mod tables;
+pub mod training;
+mod tx;
+pub mod users;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use redb::backends::InMemoryBackend;
+use redb::{
+    Database, DatabaseError, ReadTransaction, ReadableDatabase, ReadableTableMetadata, WriteTransaction,
+};
+
+pub use error::StoreError;
+pub use tx::ReadTx;
+
+use migrations::GATEWAY_ID_KEY;
+use tables::{META, USERS, names};
+
+/// The gateway's database. Cheap to clone; all clones share one redb handle, which closes when
+/// the last clone is dropped.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Arc<Database>,
+}
+
+impl Store {
+    /// Open (or create) the database file, creating its folder if missing, and migrate it.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let open_err = |source: DatabaseError| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| open_err(e.into()))?;
+        }
+        let db = match Database::builder().create(path) {
+            Ok(db) => db,
+            Err(DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::InUse(path.to_path_buf())),
+            Err(e) => return Err(open_err(e)),
+        };
+        Store::migrated(db)
+    }
+
+    /// A fresh database in memory, for tests and the demo.
+    pub fn open_in_memory() -> Result<Store, StoreError> {
+        let db = Database::builder().create_with_backend(InMemoryBackend::new())?;
+        Store::migrated(db)
+    }
+
+    fn migrated(db: Database) -> Result<Store, StoreError> {
+        migrations::run(&db)?;
+        Ok(Store { db: Arc::new(db) })
+    }
+
+    /// The redb handle, for the rare caller that needs more than transactions.
+    pub fn database(&self) -> &Database {
+        &self.db
+    }
+
+    /// Run `f` in a read transaction, on the calling thread.
+    pub fn read_blocking<T>(
+        &self,
+        f: impl FnOnce(&ReadTransaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let tx = self.db.begin_read()?;
+        f(&tx)
+    }
+
+    /// Run `f` in a write transaction, on the calling thread. Commits durably when `f` returns
+    /// `Ok`; aborts (nothing written) when it returns `Err` or panics.
+    pub fn write_blocking<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&WriteTransaction) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let tx = self.db.begin_write().map_err(StoreError::from)?;
+        match f(&tx) {
+            Ok(value) => {
+                tx.commit().map_err(StoreError::from)?;
+                Ok(value)
+            }
+            Err(e) => {
+                if let Err(abort) = tx.abort() {
+                    tracing::warn!(error = %abort, "aborting a write transaction failed");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// [`Store::read_blocking`] on tokio's blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&ReadTransaction) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.read_blocking(f))
+            .await
+            .map_err(joined)?
+    }
+
+    /// [`Store::write_blocking`] on tokio's blocking pool. The transaction never spans an `.await`.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&WriteTransaction) -> Result<T, E> + Send + 'static,
+    {
+        let store = self.clone();
+        match tokio::task::spawn_blocking(move || store.write_blocking(f)).await {
+            Ok(result) => result,
+            Err(e) => Err(joined(e).into()),
+        }
+    }
+
+    /// This gateway's ID (`gw-` and 12 Crockford symbols), made at first open.
+    pub fn gateway_id(&self) -> Result<String, StoreError> {
+        self.read_blocking(|tx| {
+            let meta = tx.open_table(META)?;
+            let id = meta.get(GATEWAY_ID_KEY)?.map(|v| v.value().to_string());
+            id.ok_or(StoreError::Corrupt {
+                table: names::META,
+                detail: "the gateway ID is missing".into(),
+            })
+        })
+    }
+
+    /// The schema version the database is at.
+    pub fn schema_version(&self) -> Result<u32, StoreError> {
+        self.read_blocking(|tx| migrations::read_version(&tx.open_table(META)?))
+    }
+
+    /// Whether no user exists yet (a gateway that still needs `sitegate init`).
+    pub fn is_empty_of_users(&self) -> Result<bool, StoreError> {
+        self.read_blocking(|tx| Ok(tx.open_table(USERS)?.is_empty()?))
+    }
+}
+
+fn joined(e: tokio::task::JoinError) -> StoreError {
+    tracing::error!(error = %e, "a storage task did not finish");
+    StoreError::Join
+}
