@@ -1,6 +1,275 @@
 //! sitegate: the on-site gateway of a VR safety-training platform. The library holds everything; the binary is a thin shell.
 
+pub mod admin_socket;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod http;
+pub mod keys;
+pub mod service;
 pub mod store;
+pub mod tasks;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::Config;
+use crate::domain::staff::SessionPolicy;
+use crate::http::extract::ListenerKind;
+use crate::service::{Services, SiteSettings};
+use crate::store::Store;
+use crate::tasks::Tasks;
+
+/// The database file's name inside the state directory.
+pub const DB_FILE: &str = "sitegate.redb";
+/// How long open requests may take to finish after shutdown begins.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Why the gateway could not start or keep running. Each is one line for the technician.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(
+        "--kiosk-listen {0} is not a loopback address; the plain-HTTP kiosk listener must be 127.0.0.0/8 or ::1"
+    )]
+    KioskNotLoopback(SocketAddr),
+    #[error("cannot create state directory {path}: {source}")]
+    StateDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Store(#[from] store::StoreError),
+    #[error("{0}")]
+    Keys(#[from] keys::KeyError),
+    #[error("{0}")]
+    Tls(#[from] http::tls::TlsError),
+    #[error("cannot open the technician socket in {path}: {source}")]
+    Socket {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("seeding demo data failed: {0}")]
+    Demo(service::ServiceError),
+    #[error("the {0} listener stopped: {1}")]
+    Serve(&'static str, std::io::Error),
+}
+
+impl StartError {
+    /// Exit code for the CLI: 2 for what the technician must fix in usage or config, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StartError::Bind { .. }
+            | StartError::KioskNotLoopback(_)
+            | StartError::Tls(_)
+            | StartError::Store(store::StoreError::InUse(_)) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// The sockets the gateway serves on, bound before `run` (tests bind port 0).
+#[derive(Debug)]
+pub struct Listeners {
+    pub https: TcpListener,
+    pub kiosk: Option<TcpListener>,
+}
+
+impl Listeners {
+    /// Bind the configured addresses.
+    pub async fn bind(config: &Config) -> Result<Listeners, StartError> {
+        let bind = |addr: SocketAddr| async move {
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Bind { addr, source })
+        };
+        if let Some(k) = config.server.kiosk_listen
+            && !k.ip().is_loopback()
+        {
+            return Err(StartError::KioskNotLoopback(k));
+        }
+        let https = bind(config.server.listen).await?;
+        let kiosk = match config.server.kiosk_listen {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        };
+        Ok(Listeners { https, kiosk })
+    }
+}
+
+/// Options of one run beyond the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Seed demo data into an empty database.
+    pub demo: bool,
+    /// A clock to use instead of the system's (tests).
+    pub clock: Option<SharedClock>,
+}
+
+/// Open the store in the state directory.
+pub fn open_store(state_dir: &Path) -> Result<Store, store::StoreError> {
+    Store::open(&state_dir.join(DB_FILE))
+}
+
+/// Settings the services take from configuration.
+pub fn site_settings(config: &Config) -> SiteSettings {
+    let secs = |s: u64| time::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX));
+    SiteSettings {
+        site_name: config.site.name.clone(),
+        pin_length: config.security.pin_length,
+        sessions: SessionPolicy {
+            idle_kiosk: secs(config.security.staff_idle_kiosk_secs),
+            idle_laptop: secs(config.security.staff_idle_laptop_secs),
+            absolute: secs(config.security.staff_absolute_secs),
+        },
+    }
+}
+
+fn make_state_dir(dir: &Path) -> Result<(), StartError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|source| StartError::StateDir {
+            path: dir.to_path_buf(),
+            source,
+        })
+}
+
+/// Run the gateway on bound listeners until `shutdown` resolves, then stop cleanly.
+pub async fn run(
+    config: Config,
+    listeners: Listeners,
+    options: RunOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    http::tls::install_crypto_provider();
+    let state_dir = config.state_dir();
+    make_state_dir(&state_dir)?;
+    let store = {
+        let dir = state_dir.clone();
+        tokio::task::spawn_blocking(move || open_store(&dir))
+            .await
+            .map_err(|_| StartError::Store(store::StoreError::Join))??
+    };
+    let keys = Arc::new(keys::Keys::load_or_create(&config.key_file())?);
+    let tls = http::tls::load_or_create(
+        config.server.tls_cert_file.as_deref(),
+        config.server.tls_key_file.as_deref(),
+        &state_dir,
+        &config.server.public_hostnames,
+    )?;
+    let fingerprint = tls.fingerprint.base64url();
+    let clock = options.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
+    let services = Services::new(store.clone(), clock, keys, site_settings(&config));
+    let gateway_id = config.site.id.clone().map_or_else(|| store.gateway_id(), Ok)?;
+
+    let https_addr = listeners
+        .https
+        .local_addr()
+        .map_err(|e| StartError::Serve("https", e))?;
+    let kiosk_addr = listeners.kiosk.as_ref().and_then(|k| k.local_addr().ok());
+    tracing::info!(
+        url = %format!("https://{https_addr}"),
+        kiosk = %kiosk_addr.map(|a| format!("http://{a}")).unwrap_or_else(|| "off".into()),
+        fingerprint = %fingerprint,
+        fingerprint_hex = %tls.fingerprint.colon_hex(),
+        "sitegate serving https://{https_addr} with certificate fingerprint {fingerprint}"
+    );
+
+    if options.demo {
+        match services.seed_demo().await.map_err(StartError::Demo)? {
+            Some(login) => {
+                #[allow(clippy::print_stdout)] // the contract: the demo's staff login is printed on stdout
+                {
+                    println!("Demo staff sign-in: ID {}  PIN {}", login.user_id, login.pin);
+                }
+                tracing::info!(user_id = %login.user_id, pin = %login.pin, "demo data seeded; demo staff sign-in (a demo: this PIN is not secret)");
+            }
+            None => tracing::info!("demo data already present"),
+        }
+    }
+
+    let tasks = Tasks::new();
+    let socket = admin_socket::bind(&state_dir).map_err(|source| StartError::Socket {
+        path: state_dir.clone(),
+        source,
+    })?;
+    tasks.spawn(
+        "admin-socket",
+        admin_socket::serve(socket, services.clone(), tasks.shutdown()),
+    );
+
+    let state = http::AppState::new(services, tasks.health(), fingerprint, gateway_id);
+    let limits = http::Limits {
+        body_bytes: config.server.body_limit_bytes,
+        timeout: Duration::from_secs(config.server.request_timeout_secs),
+    };
+    let https_app = http::router(state.clone(), ListenerKind::Tls, limits);
+    let https = http::serve::serve_tls(
+        listeners.https,
+        tls.server_config.clone(),
+        https_app,
+        tasks.shutdown().wait(),
+        DRAIN,
+    );
+    let kiosk_app = http::router(state.clone(), ListenerKind::Kiosk, limits);
+    let kiosk_stop = tasks.shutdown().wait();
+    let kiosk = async move {
+        match listeners.kiosk {
+            Some(l) => http::serve::serve_plain(l, kiosk_app, kiosk_stop, DRAIN).await,
+            None => Ok(()),
+        }
+    };
+    let servers = async { tokio::join!(https, kiosk) };
+    tokio::pin!(servers);
+    tracing::info!("sitegate ready");
+    let results = tokio::select! {
+        _ = shutdown => {
+            tracing::info!("shutting down");
+            tasks.begin_shutdown();
+            servers.await
+        }
+        results = &mut servers => results,
+    };
+    tasks.stop(DRAIN).await;
+    drop(state);
+    drop(store);
+    results.0.map_err(|e| StartError::Serve("https", e))?;
+    results.1.map_err(|e| StartError::Serve("kiosk", e))?;
+    let _ = std::fs::remove_file(admin_socket::socket_path(&state_dir));
+    tracing::info!("sitegate stopped");
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch SIGTERM");
+                std::future::pending::<()>().await
+            }
+        }
+    };
+    tokio::select! {
+        _ = term => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}

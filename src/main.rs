@@ -1,2 +1,68 @@
-//! The sitegate binary (being assembled).
-fn main() {}
+//! The sitegate binary: parse the command line, set up logging, run the library, exit with its code.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use sitegate::cli::{self, Cli, Command};
+use sitegate::config::{LogFormat, Overrides};
+
+fn init_logging(filter: &str, format: LogFormat) {
+    let filter = std::env::var("SITEGATE_LOG").unwrap_or_else(|_| filter.to_string());
+    let env_filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(env_filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn finish(outcome: cli::Outcome) -> ExitCode {
+    let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
+    let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
+    ExitCode::from(outcome.code)
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            return finish(cli::Outcome {
+                code: 1,
+                stdout: String::new(),
+                stderr: format!("sitegate: cannot start: {e}\n"),
+            });
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => {
+                let overrides = Overrides {
+                    state_dir: cli.state_dir,
+                    listen: args.listen,
+                    kiosk_listen: args.kiosk_listen,
+                };
+                let config = match cli::load_config(cli.config, overrides) {
+                    Ok(c) => c,
+                    Err(o) => return finish(o),
+                };
+                init_logging(&config.log.filter, config.log.format);
+                finish(cli::serve(config, args.demo).await)
+            }
+            _ => {
+                init_logging("warn", LogFormat::Text);
+                finish(cli::run_command(cli).await)
+            }
+        }
+    })
+}

@@ -1,0 +1,301 @@
+//! Command-line arguments (clap) and their translation into technician requests.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use time::OffsetDateTime;
+
+use super::Outcome;
+use crate::domain::org::UnitKind;
+use crate::domain::staff::Role;
+use crate::domain::user::{AccessLevel, NewUserInput};
+use crate::service::admin::{AdminRequest, TargetRef, UnitRef};
+use crate::service::training::NewModule;
+
+/// sitegate: the on-site gateway of a VR safety-training platform.
+#[derive(Debug, Parser)]
+#[command(name = "sitegate", version, about)]
+pub struct Cli {
+    /// Configuration file (TOML). Without one, the built-in defaults apply.
+    #[arg(long, global = true, env = "SITEGATE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// State directory (database, keys, certificate, socket). Default: $STATE_DIRECTORY, else ./sitegate-data.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway: HTTPS API, kiosk listener, background work.
+    Serve(ServeArgs),
+    /// Create the first admin on this box and print their one-time bootstrap code.
+    Init(InitArgs),
+    /// User records.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Groups, sites and regions.
+    #[command(subcommand)]
+    Unit(UnitCmd),
+    /// The training catalogue and assignments.
+    #[command(subcommand)]
+    Training(TrainingCmd),
+    /// Configuration: print an example, or check a file.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Exit 0 when the gateway running on this box answers ready.
+    Healthcheck(HealthcheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// HTTPS address (default 0.0.0.0:8443).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+    /// Plain-HTTP kiosk address; must be loopback (default 127.0.0.1:8080).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub kiosk_listen: Option<SocketAddr>,
+    /// Seed demo data into an empty database and print the demo staff sign-in.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[arg(long)]
+    pub given_name: String,
+    #[arg(long)]
+    pub family_name: String,
+    #[arg(long)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PersonArgs {
+    #[arg(long)]
+    pub given_name: String,
+    #[arg(long)]
+    pub family_name: String,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub phone: Option<String>,
+    #[arg(long)]
+    pub employer: Option<String>,
+    /// Preferred language code (en, es, pt, pl, ...).
+    #[arg(long)]
+    pub language: Option<String>,
+    /// trainee (default), instructor, manager or admin.
+    #[arg(long, value_parser = parse_role)]
+    pub role: Option<Role>,
+    /// full (default) or classroom_only.
+    #[arg(long, value_parser = parse_access)]
+    pub access_level: Option<AccessLevel>,
+    /// Group to join, by name or UUID (repeatable).
+    #[arg(long = "group")]
+    pub groups: Vec<String>,
+    #[arg(long = "site")]
+    pub sites: Vec<String>,
+    #[arg(long = "region")]
+    pub regions: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Create a user.
+    Add(PersonArgs),
+    /// List users, ordered by ID.
+    List {
+        #[arg(long)]
+        after: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Show a user's record, training and activity.
+    Show { id: String },
+    /// Deactivate a user (their PIN and sessions stop working).
+    Deactivate { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UnitCmd {
+    /// Create a group, site or region.
+    Add {
+        #[arg(long, value_parser = parse_kind)]
+        kind: UnitKind,
+        name: String,
+    },
+    /// List groups, sites and regions.
+    List {
+        #[arg(long, value_parser = parse_kind)]
+        kind: Option<UnitKind>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TrainingCmd {
+    /// Add a module to the catalogue.
+    Add {
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        duration_minutes: u32,
+        /// How long a completion stays valid; omit for no expiry.
+        #[arg(long)]
+        valid_for_days: Option<u32>,
+    },
+    /// Assign a module (by title or UUID) to a group, site, region or user.
+    Assign {
+        #[arg(long)]
+        module: String,
+        #[arg(long, conflicts_with_all = ["site", "region", "user"])]
+        group: Option<String>,
+        #[arg(long, conflicts_with_all = ["group", "region", "user"])]
+        site: Option<String>,
+        #[arg(long, conflicts_with_all = ["group", "site", "user"])]
+        region: Option<String>,
+        #[arg(long, conflicts_with_all = ["group", "site", "region"])]
+        user: Option<String>,
+        /// Due date, YYYY-MM-DD (end of that day, UTC) or an RFC 3339 date-time.
+        #[arg(long, value_parser = parse_due)]
+        due: Option<OffsetDateTime>,
+    },
+    /// List modules and assignments.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Print a fully commented example configuration (the defaults).
+    Example,
+    /// Check a configuration file; exits 2 with the problem.
+    Check { file: PathBuf },
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// Gateway URL to ask (default: https on the configured listen port of this box).
+    #[arg(long)]
+    pub url: Option<String>,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_access(s: &str) -> Result<AccessLevel, String> {
+    AccessLevel::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_kind(s: &str) -> Result<UnitKind, String> {
+    UnitKind::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_due(s: &str) -> Result<OffsetDateTime, String> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+        return Ok(t);
+    }
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &fmt)
+        .map(|d| {
+            d.with_hms(23, 59, 59)
+                .map(|dt| dt.assume_utc())
+                .unwrap_or_else(|_| d.midnight().assume_utc())
+        })
+        .map_err(|_| format!("{s:?} is not a date like 2026-12-31"))
+}
+
+/// Turn a data command into the request the gateway (or the store) runs.
+pub(super) fn to_request(cmd: Command) -> Result<AdminRequest, Outcome> {
+    Ok(match cmd {
+        Command::Init(a) => AdminRequest::Init {
+            input: NewUserInput {
+                given_name: a.given_name,
+                family_name: a.family_name,
+                email: a.email,
+                ..Default::default()
+            },
+        },
+        Command::User(UserCmd::Add(p)) => {
+            let mut units = Vec::new();
+            for (kind, keys) in [
+                (UnitKind::Group, p.groups),
+                (UnitKind::Site, p.sites),
+                (UnitKind::Region, p.regions),
+            ] {
+                units.extend(keys.into_iter().map(|key| UnitRef { kind, key }));
+            }
+            AdminRequest::UserAdd {
+                input: NewUserInput {
+                    given_name: p.given_name,
+                    family_name: p.family_name,
+                    email: p.email,
+                    phone: p.phone,
+                    employer: p.employer,
+                    language: p.language,
+                    role: p.role,
+                    access_level: p.access_level,
+                },
+                units,
+            }
+        }
+        Command::User(UserCmd::List { after, limit }) => AdminRequest::UserList { after, limit },
+        Command::User(UserCmd::Show { id }) => AdminRequest::UserShow { id },
+        Command::User(UserCmd::Deactivate { id }) => AdminRequest::UserDeactivate { id },
+        Command::Unit(UnitCmd::Add { kind, name }) => AdminRequest::UnitAdd { kind, name },
+        Command::Unit(UnitCmd::List { kind }) => AdminRequest::UnitList { kind },
+        Command::Training(TrainingCmd::Add {
+            title,
+            duration_minutes,
+            valid_for_days,
+        }) => AdminRequest::TrainingAdd {
+            module: NewModule {
+                title,
+                duration_minutes,
+                valid_for_days,
+            },
+        },
+        Command::Training(TrainingCmd::Assign {
+            module,
+            group,
+            site,
+            region,
+            user,
+            due,
+        }) => {
+            let target = match (group, site, region, user) {
+                (Some(key), ..) => TargetRef::Unit(UnitRef {
+                    kind: UnitKind::Group,
+                    key,
+                }),
+                (_, Some(key), ..) => TargetRef::Unit(UnitRef {
+                    kind: UnitKind::Site,
+                    key,
+                }),
+                (_, _, Some(key), _) => TargetRef::Unit(UnitRef {
+                    kind: UnitKind::Region,
+                    key,
+                }),
+                (_, _, _, Some(id)) => TargetRef::User { id },
+                _ => {
+                    return Err(Outcome::fail(
+                        2,
+                        "training assign needs one of --group, --site, --region or --user",
+                    ));
+                }
+            };
+            AdminRequest::TrainingAssign {
+                module,
+                target,
+                due_at: due,
+            }
+        }
+        Command::Training(TrainingCmd::List) => AdminRequest::TrainingList,
+        Command::Serve(_) | Command::Config(_) | Command::Healthcheck(_) => {
+            return Err(Outcome::fail(2, "not a data command"));
+        }
+    })
+}

@@ -1,0 +1,170 @@
+//! How technician answers print: short, aligned text a person reads on the box's console.
+
+use std::fmt::Write;
+
+use crate::domain::training::AssignmentTarget;
+use crate::domain::user::User;
+use crate::service::admin::AdminResponse;
+
+fn date(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn user_line(u: &User) -> String {
+    format!(
+        "{:<12} {:<10} {:<12} {:<11} {}",
+        u.id.to_string(),
+        u.role.as_str(),
+        format!("{:?}", u.access_level).to_lowercase(),
+        format!("{:?}", u.status).to_lowercase(),
+        u.name.full()
+    )
+}
+
+/// Render an answer as text.
+pub fn render(resp: &AdminResponse) -> String {
+    let mut s = String::new();
+    match resp {
+        AdminResponse::Bootstrap(b) => {
+            let _ = writeln!(
+                s,
+                "{} admin {} ({})",
+                if b.reissued {
+                    "Re-issued a code for"
+                } else {
+                    "Created"
+                },
+                b.user.id,
+                b.user.name.full()
+            );
+            let _ = writeln!(s, "One-time bootstrap code: {}", b.code);
+            let _ = writeln!(
+                s,
+                "It works once, until {}. Exchange it for your PIN:",
+                date(b.expires_at)
+            );
+            let _ = writeln!(
+                s,
+                "  POST /api/auth/bootstrap {{\"user_id\": \"{}\", \"code\": \"{}\"}}",
+                b.user.id, b.code
+            );
+        }
+        AdminResponse::User { user } => {
+            let _ = writeln!(s, "{}", user_line(user));
+        }
+        AdminResponse::Users { users } => {
+            let _ = writeln!(
+                s,
+                "{:<12} {:<10} {:<12} {:<11} NAME",
+                "ID", "ROLE", "ACCESS", "STATUS"
+            );
+            for u in users {
+                let _ = writeln!(s, "{}", user_line(u));
+            }
+            let _ = writeln!(s, "({} users)", users.len());
+        }
+        AdminResponse::Profile(p) => {
+            let u = &p.user;
+            let _ = writeln!(s, "ID:        {}", u.id);
+            let _ = writeln!(s, "Name:      {}", u.name.full());
+            let _ = writeln!(s, "Email:     {}", u.email.as_ref().map_or("-", |e| e.as_str()));
+            let _ = writeln!(s, "Phone:     {}", u.phone.as_ref().map_or("-", |p| p.as_str()));
+            let _ = writeln!(s, "Employer:  {}", u.employer.as_deref().unwrap_or("-"));
+            let _ = writeln!(s, "Language:  {}", u.language.as_str());
+            let _ = writeln!(s, "Role:      {}", u.role.as_str());
+            let _ = writeln!(s, "Access:    {}", format!("{:?}", u.access_level).to_lowercase());
+            let _ = writeln!(s, "Status:    {}", format!("{:?}", u.status).to_lowercase());
+            let units: Vec<String> = p
+                .units
+                .iter()
+                .map(|x| format!("{} {}", x.kind.as_str(), x.name))
+                .collect();
+            let _ = writeln!(
+                s,
+                "Units:     {}",
+                if units.is_empty() {
+                    "-".into()
+                } else {
+                    units.join(", ")
+                }
+            );
+            let _ = writeln!(s, "Training:");
+            if p.training.is_empty() {
+                let _ = writeln!(s, "  (none assigned)");
+            }
+            for t in &p.training {
+                let due = t.due_at.map(|d| format!(" due {}", date(d))).unwrap_or_default();
+                let _ = writeln!(
+                    s,
+                    "  {:<10} {}{}",
+                    format!("{:?}", t.status).to_lowercase(),
+                    t.module.title,
+                    due
+                );
+            }
+            let _ = writeln!(s, "Activity (newest first):");
+            for a in &p.activity {
+                let kind = serde_json::to_value(&a.kind)
+                    .ok()
+                    .and_then(|v| v.get("kind").and_then(|k| k.as_str().map(String::from)))
+                    .unwrap_or_default();
+                let _ = writeln!(s, "  {}  {:<20} by {}", date(a.at), kind, a.actor);
+            }
+        }
+        AdminResponse::Unit { unit } => {
+            let _ = writeln!(s, "{} {} {}", unit.kind.as_str(), unit.id, unit.name);
+        }
+        AdminResponse::Units { units } => {
+            for u in units {
+                let _ = writeln!(s, "{:<7} {} {}", u.kind.as_str(), u.id, u.name);
+            }
+            let _ = writeln!(s, "({} units)", units.len());
+        }
+        AdminResponse::Module { module } => {
+            let _ = writeln!(s, "module {} {}", module.id, module.title);
+        }
+        AdminResponse::Catalogue {
+            modules,
+            assignments,
+            units,
+        } => {
+            let _ = writeln!(s, "Modules:");
+            for m in modules {
+                let valid = m
+                    .valid_for_days
+                    .map_or("no expiry".to_string(), |d| format!("valid {d} days"));
+                let _ = writeln!(
+                    s,
+                    "  {} {} ({} min, {})",
+                    m.id, m.title, m.duration_minutes, valid
+                );
+            }
+            let _ = writeln!(s, "Assignments:");
+            for a in assignments {
+                let title = modules
+                    .iter()
+                    .find(|m| m.id == a.module_id)
+                    .map_or("?", |m| m.title.as_str());
+                let unit_name = |id: &uuid::Uuid| {
+                    units
+                        .iter()
+                        .find(|u| &u.id == id)
+                        .map_or(id.to_string(), |u| u.name.clone())
+                };
+                let target = match &a.target {
+                    AssignmentTarget::Group(id) => format!("group {}", unit_name(id)),
+                    AssignmentTarget::Site(id) => format!("site {}", unit_name(id)),
+                    AssignmentTarget::Region(id) => format!("region {}", unit_name(id)),
+                    AssignmentTarget::User(u) => format!("user {u}"),
+                };
+                let due = a.due_at.map(|d| format!(" due {}", date(d))).unwrap_or_default();
+                let _ = writeln!(s, "  {title} -> {target}{due}");
+            }
+        }
+        AdminResponse::Assignment { assignment, module } => {
+            let _ = writeln!(s, "assigned {} ({})", module.title, assignment.id);
+        }
+    }
+    s
+}

@@ -1,0 +1,94 @@
+//! HTTP: the router of the whole API, its state and layers. Areas live one per file; errors map in `error.rs`.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod layers;
+pub mod openapi;
+pub mod serve;
+pub mod tls;
+pub mod training;
+pub mod users;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::domain::staff::roles;
+use crate::service::Services;
+use crate::tasks::TaskHealth;
+use extract::ListenerKind;
+use layers::{Access, area};
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub tasks: TaskHealth,
+    /// Certificate fingerprint (base64url), for status screens.
+    pub fingerprint: Arc<str>,
+    pub gateway_id: Arc<str>,
+    openapi: Arc<OnceLock<String>>,
+}
+
+impl AppState {
+    pub fn new(services: Services, tasks: TaskHealth, fingerprint: String, gateway_id: String) -> AppState {
+        AppState {
+            services,
+            tasks,
+            fingerprint: fingerprint.into(),
+            gateway_id: gateway_id.into(),
+            openapi: Arc::new(OnceLock::new()),
+        }
+    }
+}
+
+/// Limits applied to every request.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub body_bytes: usize,
+    pub timeout: Duration,
+}
+
+/// Every route of the API with its access rule, and the OpenAPI document generated from them.
+pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(area(state, Access::Public, health::routes()))
+        .merge(area(state, Access::Public, auth::public_routes()))
+        .merge(area(state, Access::Roles(roles::STAFF), auth::staff_routes()))
+        .merge(area(state, Access::Roles(roles::STAFF), users::read_routes()))
+        .merge(area(
+            state,
+            Access::Roles(roles::MANAGERS),
+            users::manage_routes(),
+        ))
+        .merge(area(state, Access::Roles(roles::STAFF), training::read_routes()))
+        .merge(area(
+            state,
+            Access::Roles(roles::MANAGERS),
+            training::manage_routes(),
+        ))
+        .merge(area(state, Access::Roles(roles::STAFF), health::staff_routes()))
+        .split_for_parts()
+}
+
+/// The router for one listener, with all layers.
+pub fn router(state: AppState, listener: ListenerKind, limits: Limits) -> Router {
+    let (routes, doc) = api(&state);
+    let json = doc.to_pretty_json().unwrap_or_default();
+    let _ = state.openapi.set(json);
+    let router = routes.fallback(not_found).with_state(state);
+    layers::wrap(router, listener, limits.body_bytes, limits.timeout)
+}
+
+async fn not_found() -> error::ApiError {
+    error::ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "not_found",
+        "no such page or API endpoint",
+    )
+}

@@ -1,0 +1,19 @@
+//! The OpenAPI document's frame (title, tags, shared schemas); the paths come from the handlers themselves.
+
+use utoipa::OpenApi;
+
+use super::error::Problem;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "sitegate API", description = "The on-site gateway's one API, for the kiosk, staff screens, headsets and scripts."),
+    components(schemas(Problem)),
+    tags(
+        (name = "health", description = "Liveness, readiness and status"),
+        (name = "auth", description = "Staff sign-in and sessions"),
+        (name = "users", description = "User records"),
+        (name = "training", description = "Modules, assignments, groups, sites and regions"),
+    )
+)]
+#[derive(Debug)]
+pub struct ApiDoc;

@@ -1,0 +1,181 @@
+//! The technician's commands (`sitegate user …`, `training …`, `unit …`, `init`) as one request type,
+//! run the same way whether the CLI reaches a running gateway's socket or opens the store itself.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::auth::Bootstrap;
+use super::training::NewModule;
+use super::users::UserDetail;
+use super::{Actor, ServiceResult, Services};
+use crate::domain::activity::ActivityEntry;
+use crate::domain::ids::UserId;
+use crate::domain::org::{Unit, UnitKind};
+use crate::domain::training::{AssignedTraining, Assignment, AssignmentTarget, Module};
+use crate::domain::user::{NewUserInput, User};
+
+/// A unit named by kind and UUID or name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitRef {
+    pub kind: UnitKind,
+    pub key: String,
+}
+
+/// Who a module is assigned to, as typed on the command line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "to", rename_all = "snake_case")]
+pub enum TargetRef {
+    Unit(UnitRef),
+    User { id: String },
+}
+
+/// One technician command.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum AdminRequest {
+    Init {
+        input: NewUserInput,
+    },
+    UserAdd {
+        input: NewUserInput,
+        units: Vec<UnitRef>,
+    },
+    UserList {
+        after: Option<String>,
+        limit: usize,
+    },
+    UserShow {
+        id: String,
+    },
+    UserDeactivate {
+        id: String,
+    },
+    UnitAdd {
+        kind: UnitKind,
+        name: String,
+    },
+    UnitList {
+        kind: Option<UnitKind>,
+    },
+    TrainingAdd {
+        module: NewModule,
+    },
+    TrainingAssign {
+        module: String,
+        target: TargetRef,
+        #[serde(with = "time::serde::rfc3339::option")]
+        due_at: Option<OffsetDateTime>,
+    },
+    TrainingList,
+}
+
+/// A user's profile as the CLI prints it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UserProfile {
+    pub user: User,
+    pub units: Vec<Unit>,
+    pub training: Vec<AssignedTraining>,
+    pub activity: Vec<ActivityEntry>,
+}
+
+impl From<UserDetail> for UserProfile {
+    fn from(d: UserDetail) -> Self {
+        UserProfile {
+            user: d.user,
+            units: d.units,
+            training: d.training,
+            activity: d.activity,
+        }
+    }
+}
+
+/// What a command answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum AdminResponse {
+    Bootstrap(Bootstrap),
+    User {
+        user: User,
+    },
+    Users {
+        users: Vec<User>,
+    },
+    Profile(Box<UserProfile>),
+    Unit {
+        unit: Unit,
+    },
+    Units {
+        units: Vec<Unit>,
+    },
+    Module {
+        module: Module,
+    },
+    Catalogue {
+        modules: Vec<Module>,
+        assignments: Vec<Assignment>,
+        units: Vec<Unit>,
+    },
+    Assignment {
+        assignment: Assignment,
+        module: Module,
+    },
+}
+
+/// Run one technician command with the CLI as the actor.
+pub async fn execute(svc: &Services, req: AdminRequest) -> ServiceResult<AdminResponse> {
+    let actor = Actor::Cli;
+    Ok(match req {
+        AdminRequest::Init { input } => AdminResponse::Bootstrap(svc.init_admin(input).await?),
+        AdminRequest::UserAdd { input, units } => {
+            let mut ids = Vec::new();
+            for r in units {
+                ids.push(svc.resolve_unit(r.kind, r.key).await?.id);
+            }
+            AdminResponse::User {
+                user: svc.create_user(actor, input, ids).await?,
+            }
+        }
+        AdminRequest::UserList { after, limit } => {
+            let after = after.as_deref().map(UserId::parse).transpose()?;
+            AdminResponse::Users {
+                users: svc.list_users(after, limit).await?,
+            }
+        }
+        AdminRequest::UserShow { id } => {
+            AdminResponse::Profile(Box::new(svc.user_detail(UserId::parse(&id)?).await?.into()))
+        }
+        AdminRequest::UserDeactivate { id } => AdminResponse::User {
+            user: svc.deactivate_user(actor, UserId::parse(&id)?).await?,
+        },
+        AdminRequest::UnitAdd { kind, name } => AdminResponse::Unit {
+            unit: svc.create_unit(actor, kind, name).await?,
+        },
+        AdminRequest::UnitList { kind } => AdminResponse::Units {
+            units: svc.list_units(kind).await?,
+        },
+        AdminRequest::TrainingAdd { module } => AdminResponse::Module {
+            module: svc.add_module(actor, module).await?,
+        },
+        AdminRequest::TrainingAssign {
+            module,
+            target,
+            due_at,
+        } => {
+            let module = svc.resolve_module(module).await?;
+            let target = match target {
+                TargetRef::Unit(r) => {
+                    let unit = svc.resolve_unit(r.kind, r.key).await?;
+                    AssignmentTarget::unit(unit.kind, unit.id)
+                }
+                TargetRef::User { id } => AssignmentTarget::User(UserId::parse(&id)?),
+            };
+            let assignment = svc.assign_module(actor, module.id, target, due_at).await?;
+            AdminResponse::Assignment { assignment, module }
+        }
+        AdminRequest::TrainingList => AdminResponse::Catalogue {
+            modules: svc.list_modules().await?,
+            assignments: svc.list_assignments().await?,
+            units: svc.list_units(None).await?,
+        },
+    })
+}

@@ -1,0 +1,111 @@
+//! Demo data for `serve --demo`: a site, a group, a few workers with names from many scripts, training, and a staff admin.
+
+use serde_json::json;
+use time::Duration;
+use uuid::Uuid;
+
+use super::auth::draw_unique_pin;
+use super::users::insert_new_user;
+use super::{Actor, ServiceResult, Services};
+use crate::domain::org::{Unit, UnitKind};
+use crate::domain::staff::Role;
+use crate::domain::training::{Assignment, AssignmentTarget, Module};
+use crate::domain::user::{CreatedVia, NewUserInput};
+use crate::store::{self, credentials::StaffCredential};
+
+/// The demo admin's sign-in, printed at start (it is a demo).
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    pub user_id: String,
+    pub pin: String,
+}
+
+const WORKERS: &[(&str, &str, &str)] = &[
+    ("José", "Núñez Peña", "es"),
+    ("Zofia", "Łukasiewicz-Wróbel", "pl"),
+    ("João", "Gonçalves", "pt"),
+    ("Алексей", "Смирнов", "en"),
+    ("Ελένη", "Παπαδοπούλου", "en"),
+];
+
+impl Services {
+    /// Seed demo data into an empty database in one transaction. `None` when data is already there.
+    pub async fn seed_demo(&self) -> ServiceResult<Option<DemoLogin>> {
+        let svc = self.clone();
+        self.store
+            .write(move |tx| {
+                if store::users::count_users(tx)? > 0 {
+                    return Ok(None);
+                }
+                let now = svc.now();
+                let actor = Actor::Demo;
+                let site = Unit::new(Uuid::now_v7(), UnitKind::Site, &svc.settings.site_name)?;
+                let group = Unit::new(Uuid::now_v7(), UnitKind::Group, "Demo crew")?;
+                let region = Unit::new(Uuid::now_v7(), UnitKind::Region, "Demo region")?;
+                for unit in [&site, &group, &region] {
+                    store::org::put_unit(tx, unit)?;
+                    store::outbox::append_event(tx, "unit.created", json!({ "unit": unit }), now)?;
+                }
+                let heights = Module::new(Uuid::now_v7(), "Working at heights", 20, Some(365))?;
+                let fire = Module::new(Uuid::now_v7(), "Fire safety", 15, Some(180))?;
+                let confined = Module::new(Uuid::now_v7(), "Confined spaces", 25, Some(365))?;
+                for m in [&heights, &fire, &confined] {
+                    store::training::put_module(tx, m)?;
+                    store::outbox::append_event(tx, "module.created", json!({ "module": m }), now)?;
+                }
+                let assignments = [
+                    Assignment {
+                        id: Uuid::now_v7(),
+                        module_id: heights.id,
+                        target: AssignmentTarget::Site(site.id),
+                        due_at: Some(now + Duration::days(14)),
+                        created_at: now,
+                    },
+                    Assignment {
+                        id: Uuid::now_v7(),
+                        module_id: fire.id,
+                        target: AssignmentTarget::Group(group.id),
+                        due_at: Some(now + Duration::days(30)),
+                        created_at: now,
+                    },
+                ];
+                for a in &assignments {
+                    store::training::put_assignment(tx, a)?;
+                    store::outbox::append_event(tx, "assignment.created", json!({ "assignment": a }), now)?;
+                }
+                for (given, family, lang) in WORKERS {
+                    let input = NewUserInput {
+                        given_name: (*given).into(),
+                        family_name: (*family).into(),
+                        employer: Some("Demo Contractors Ltd".into()),
+                        language: Some((*lang).into()),
+                        ..Default::default()
+                    };
+                    insert_new_user(&svc, tx, &input, &[site.id, group.id], CreatedVia::Demo, &actor)?;
+                }
+                let admin_input = NewUserInput {
+                    given_name: "Demo".into(),
+                    family_name: "Admin".into(),
+                    role: Some(Role::Admin),
+                    ..Default::default()
+                };
+                let admin = insert_new_user(&svc, tx, &admin_input, &[site.id], CreatedVia::Demo, &actor)?;
+                let (pin, tag) = draw_unique_pin(&svc, tx, svc.settings.pin_length)?;
+                store::credentials::set_pin(tx, &admin.id, tag)?;
+                store::credentials::put_credential(
+                    tx,
+                    &admin.id,
+                    &StaffCredential {
+                        pin_tag: Some(tag),
+                        bootstrap_tag: None,
+                        bootstrap_expires_at: None,
+                    },
+                )?;
+                Ok(Some(DemoLogin {
+                    user_id: admin.id.to_string(),
+                    pin,
+                }))
+            })
+            .await
+    }
+}
