@@ -64,6 +64,11 @@ impl Store {
 
     fn migrated(db: Database) -> Result<Store, StoreError> {
         migrations::run(&db)?;
+        // Tables added since a database was made are created here, so adding a table needs no
+        // migration; migrations are for changing data that exists.
+        let tx = db.begin_write()?;
+        tables::create_all(&tx)?;
+        tx.commit()?;
         Ok(Store { db: Arc::new(db) })
     }
 
