@@ -26,6 +26,8 @@ pub enum KeyError {
 pub struct Keys {
     pin: Zeroizing<[u8; 32]>,
     code: Zeroizing<[u8; 32]>,
+    otp: Zeroizing<[u8; 32]>,
+    totp: Zeroizing<[u8; 32]>,
 }
 
 impl fmt::Debug for Keys {
@@ -59,6 +61,8 @@ impl Keys {
         Keys {
             pin: Zeroizing::new(hmac(master, &[b"sitegate/pin/v1"])),
             code: Zeroizing::new(hmac(master, &[b"sitegate/code/v1"])),
+            otp: Zeroizing::new(hmac(master, &[b"sitegate/otp/v1"])),
+            totp: Zeroizing::new(hmac(master, &[b"sitegate/totp-seal/v1"])),
         }
     }
 
@@ -108,6 +112,54 @@ impl Keys {
     /// The keyed tag of a one-time code (bootstrap code, one-time password) for one user.
     pub fn code_tag(&self, user_id: &str, code: &str) -> [u8; 32] {
         hmac(self.code.as_ref(), &[user_id.as_bytes(), b"\0", code.as_bytes()])
+    }
+
+    /// The keyed tag of a one-time password. Not bound to a user: an OTP may be entered alone,
+    /// so it is found by its tag.
+    pub fn otp_tag(&self, code: &str) -> [u8; 32] {
+        hmac(self.otp.as_ref(), &[code.as_bytes()])
+    }
+
+    /// Encrypt a TOTP secret for storage (ChaCha20-Poly1305, random nonce, the user ID as
+    /// associated data so a sealed secret cannot be moved to another user). Nonce first.
+    pub fn seal_totp(&self, user_id: &str, secret: &[u8]) -> Vec<u8> {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+        let cipher = ChaCha20Poly1305::new(Key::from_slice(self.totp.as_ref()));
+        let mut nonce = [0u8; 12];
+        os_rng().fill_bytes(&mut nonce);
+        let sealed = cipher.encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: secret,
+                aad: user_id.as_bytes(),
+            },
+        );
+        // Encryption with a 32-byte key and a 12-byte nonce only fails past 256 GiB of input.
+        let mut out = nonce.to_vec();
+        out.extend(sealed.unwrap_or_default());
+        out
+    }
+
+    /// Decrypt a sealed TOTP secret; `None` when it was sealed with another key or for another user.
+    pub fn open_totp(&self, user_id: &str, sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+        if sealed.len() < 12 + 16 {
+            return None;
+        }
+        let (nonce, ct) = sealed.split_at(12);
+        let cipher = ChaCha20Poly1305::new(Key::from_slice(self.totp.as_ref()));
+        cipher
+            .decrypt(
+                Nonce::from_slice(nonce),
+                Payload {
+                    msg: ct,
+                    aad: user_id.as_bytes(),
+                },
+            )
+            .ok()
+            .map(Zeroizing::new)
     }
 }
 
@@ -220,6 +272,25 @@ mod tests {
         assert_ne!(k.pin_tag("123456"), other.pin_tag("123456"));
         assert_ne!(k.pin_tag("123456"), k.code_tag("", "123456"));
         assert_ne!(k.code_tag("A", "1"), k.code_tag("B", "1"));
+    }
+
+    #[test]
+    fn sealed_totp_secrets_open_only_with_the_same_key_and_user() {
+        let k = Keys::for_tests();
+        let sealed = k.seal_totp("ABCDE-FGHJK", b"12345678901234567890");
+        assert!(!sealed.windows(20).any(|w| w == b"12345678901234567890"));
+        assert_eq!(
+            k.open_totp("ABCDE-FGHJK", &sealed).as_deref().map(Vec::as_slice),
+            Some(&b"12345678901234567890"[..])
+        );
+        assert!(k.open_totp("ZZZZZ-ZZZZZ", &sealed).is_none());
+        assert!(
+            Keys::from_master(&[8u8; 32])
+                .open_totp("ABCDE-FGHJK", &sealed)
+                .is_none()
+        );
+        assert!(k.open_totp("ABCDE-FGHJK", &sealed[..10]).is_none());
+        assert_ne!(k.otp_tag("12345678"), k.code_tag("", "12345678"));
     }
 
     #[test]

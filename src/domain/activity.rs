@@ -7,14 +7,47 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ActivityKind {
-    Created { via: String },
+    Created {
+        via: String,
+    },
     Deactivated,
     DetailsChanged,
-    JoinedUnit { unit_kind: String, unit_name: String },
-    TrainingAssigned { module_title: String },
-    ModuleCompleted { module_title: String },
+    JoinedUnit {
+        unit_kind: String,
+        unit_name: String,
+    },
+    TrainingAssigned {
+        module_title: String,
+    },
+    ModuleCompleted {
+        module_title: String,
+    },
     PinIssued,
     StaffSignedIn,
+    OtpIssued,
+    OtpRevoked,
+    TotpEnrolled,
+    TotpReset,
+    HeadsetLoggedIn {
+        device: String,
+        credential: String,
+    },
+    HeadsetLoggedOut {
+        device: String,
+    },
+    ModuleStarted {
+        module_title: String,
+        device: String,
+    },
+    ModuleAborted {
+        module_title: String,
+        device: String,
+    },
+    ModuleFailed {
+        module_title: String,
+        score: u8,
+        device: String,
+    },
 }
 
 /// One entry of the log.

@@ -1,11 +1,14 @@
 //! Pure rules of sitegate: identifiers, people, organisation units, training. No I/O, no axum, redb or tokio.
 
 pub mod activity;
+pub mod credentials;
+pub mod device;
 pub mod error;
 pub mod ids;
 pub mod org;
 pub mod person;
 pub mod staff;
+pub mod throttle;
 pub mod training;
 pub mod user;
 

@@ -128,6 +128,7 @@ impl Services {
                     pin_tag: None,
                     bootstrap_tag: Some(svc.keys.code_tag(user.id.as_str(), &code)),
                     bootstrap_expires_at: Some(expires_at),
+                    ..Default::default()
                 };
                 store::credentials::put_credential(tx, &user.id, &cred)?;
                 let mut audit = svc.audit("admin.bootstrap_issued", "success", &Actor::Cli);
@@ -185,6 +186,7 @@ impl Services {
                     pin_tag: Some(pin_tag),
                     bootstrap_tag: None,
                     bootstrap_expires_at: None,
+                    ..Default::default()
                 };
                 store::credentials::put_credential(tx, &user_id, &cred)?;
                 store::activity::append_activity(

@@ -99,6 +99,7 @@ impl Services {
                         pin_tag: Some(tag),
                         bootstrap_tag: None,
                         bootstrap_expires_at: None,
+                        ..Default::default()
                     },
                 )?;
                 Ok(Some(DemoLogin {

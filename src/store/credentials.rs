@@ -1,4 +1,4 @@
-//! Staff credentials and the PIN index that keeps PIN tags unique (CREDENTIALS, PIN_INDEX).
+//! Users' credentials (PIN tag, bootstrap code, sealed TOTP secret) and the PIN index that keeps PIN tags unique (CREDENTIALS, PIN_INDEX).
 
 use redb::{ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
@@ -19,6 +19,31 @@ pub struct StaffCredential {
     pub bootstrap_tag: Option<[u8; 32]>,
     #[serde(with = "time::serde::rfc3339::option")]
     pub bootstrap_expires_at: Option<OffsetDateTime>,
+    /// The confirmed authenticator, if any.
+    #[serde(default)]
+    pub totp: Option<TotpCredential>,
+    /// An enrollment waiting for its first code; the confirmed one (if any) works meanwhile.
+    #[serde(default)]
+    pub totp_pending: Option<PendingTotp>,
+}
+
+/// A TOTP secret sealed with the key file's TOTP key (see `Keys::seal_totp`), never in clear.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TotpCredential {
+    /// Nonce and ciphertext, base64url.
+    pub sealed: String,
+    /// The last accepted time step: any code at or before it is refused.
+    pub last_step: Option<u64>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub enrolled_at: OffsetDateTime,
+}
+
+/// An enrollment shown to the user, to be confirmed by a first code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingTotp {
+    pub sealed: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
 }
 
 impl Record for StaffCredential {

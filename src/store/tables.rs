@@ -8,7 +8,10 @@ use super::codec::{Record, Versioned};
 use super::credentials::StaffCredential;
 use super::outbox::OutboxEvent;
 use super::sessions::StoredSession;
+use super::throttle::ThrottleRecord;
 use crate::domain::activity::ActivityEntry;
+use crate::domain::credentials::OneTimePassword;
+use crate::domain::device::{Device, HeadsetSession, StoredProgress};
 use crate::domain::org::Unit;
 use crate::domain::training::{Assignment, Completion, Module};
 use crate::domain::user::User;
@@ -29,6 +32,12 @@ pub mod names {
     pub const SESSIONS: &str = "sessions";
     pub const AUDIT: &str = "audit";
     pub const OUTBOX: &str = "outbox";
+    pub const OTPS: &str = "otps";
+    pub const DEVICES: &str = "devices";
+    pub const DEVICE_BY_TOKEN: &str = "device_by_token";
+    pub const HEADSET_SESSIONS: &str = "headset_sessions";
+    pub const PROGRESS_EVENTS: &str = "progress_events";
+    pub const THROTTLE: &str = "throttle";
 }
 
 /// Setting name → value (`schema_version`, `gateway_id`, counters).
@@ -64,6 +73,20 @@ pub const SESSIONS: TableDefinition<&[u8; 32], Versioned<StoredSession>> =
 pub const AUDIT: TableDefinition<(i128, u64), Versioned<AuditEntry>> = TableDefinition::new(names::AUDIT);
 /// Gateway sequence number (gap-free, from 1) → event for the central system.
 pub const OUTBOX: TableDefinition<u64, Versioned<OutboxEvent>> = TableDefinition::new(names::OUTBOX);
+/// One-time password tag → the password's record (user, expiry). Deleted when used or revoked.
+pub const OTPS: TableDefinition<&[u8; 32], Versioned<OneTimePassword>> = TableDefinition::new(names::OTPS);
+/// Device UUID → paired (or pending) headset or kiosk tablet.
+pub const DEVICES: TableDefinition<u128, Versioned<Device>> = TableDefinition::new(names::DEVICES);
+/// SHA-256 of a device token → device UUID.
+pub const DEVICE_BY_TOKEN: TableDefinition<&[u8; 32], u128> = TableDefinition::new(names::DEVICE_BY_TOKEN);
+/// SHA-256 of a headset session token → session.
+pub const HEADSET_SESSIONS: TableDefinition<&[u8; 32], Versioned<HeadsetSession>> =
+    TableDefinition::new(names::HEADSET_SESSIONS);
+/// Client event UUID → progress event as received (so a repeat is stored once).
+pub const PROGRESS_EVENTS: TableDefinition<u128, Versioned<StoredProgress>> =
+    TableDefinition::new(names::PROGRESS_EVENTS);
+/// `account:<id>`, `source:<key>` or `site` → throttling state.
+pub const THROTTLE: TableDefinition<&str, Versioned<ThrottleRecord>> = TableDefinition::new(names::THROTTLE);
 
 /// Open (and so create) every table, so that reads never meet a missing table.
 pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
@@ -81,6 +104,12 @@ pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(SESSIONS)?;
     tx.open_table(AUDIT)?;
     tx.open_table(OUTBOX)?;
+    tx.open_table(OTPS)?;
+    tx.open_table(DEVICES)?;
+    tx.open_table(DEVICE_BY_TOKEN)?;
+    tx.open_table(HEADSET_SESSIONS)?;
+    tx.open_table(PROGRESS_EVENTS)?;
+    tx.open_table(THROTTLE)?;
     Ok(())
 }
 
@@ -101,4 +130,16 @@ impl Record for Completion {
 }
 impl Record for ActivityEntry {
     const NAME: &'static str = "activity_entry";
+}
+impl Record for OneTimePassword {
+    const NAME: &'static str = "one_time_password";
+}
+impl Record for Device {
+    const NAME: &'static str = "device";
+}
+impl Record for HeadsetSession {
+    const NAME: &'static str = "headset_session";
+}
+impl Record for StoredProgress {
+    const NAME: &'static str = "progress_event";
 }

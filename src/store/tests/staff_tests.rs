@@ -16,6 +16,7 @@ fn credentials_round_trip_with_tags_as_hex() {
         pin_tag: None,
         bootstrap_tag: Some([0xab; 32]),
         bootstrap_expires_at: Some(datetime!(2026-03-02 9:00 UTC)),
+        ..Default::default()
     };
     store
         .write_blocking(|tx| credentials::put_credential(tx, &ana.id, &cred))
