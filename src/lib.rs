@@ -5,6 +5,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod headset_client;
 pub mod http;
 pub mod keys;
 pub mod service;
@@ -133,6 +134,35 @@ pub fn site_settings(config: &Config) -> SiteSettings {
             idle_laptop: secs(config.security.staff_idle_laptop_secs),
             absolute: secs(config.security.staff_absolute_secs),
         },
+        credentials: credential_settings(config),
+    }
+}
+
+/// Credential, throttling, device and headset settings from configuration.
+pub fn credential_settings(config: &Config) -> service::CredentialSettings {
+    use crate::domain::device::HeadsetSessionPolicy;
+    use crate::domain::throttle::ThrottleLimits;
+    let secs = |s: u64| time::Duration::seconds(i64::try_from(s).unwrap_or(i64::MAX));
+    let s = &config.security;
+    service::CredentialSettings {
+        throttle: ThrottleLimits {
+            account_free_failures: s.throttle_account_free_failures,
+            account_base_delay: secs(s.throttle_account_base_delay_secs),
+            account_max_delay: secs(s.throttle_account_max_delay_secs),
+            device_failures: s.throttle_device_failures,
+            kiosk_failures: s.throttle_kiosk_failures,
+            site_failures: s.throttle_site_failures,
+            window: time::Duration::hours(24),
+        },
+        pin_only_login: s.pin_only_login,
+        otp_valid: secs(s.otp_valid_secs),
+        otp_max_outstanding: s.otp_max_outstanding,
+        totp_issuer: crate::domain::credentials::totp_issuer(&config.site.name, s.totp_issuer.as_deref()),
+        headset: HeadsetSessionPolicy {
+            idle: secs(s.headset_idle_secs),
+            absolute: secs(s.headset_absolute_secs),
+        },
+        pairing_max_pending: s.pairing_max_pending,
     }
 }
 

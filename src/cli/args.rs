@@ -11,6 +11,7 @@ use crate::domain::org::UnitKind;
 use crate::domain::staff::Role;
 use crate::domain::user::{AccessLevel, NewUserInput};
 use crate::service::admin::{AdminRequest, TargetRef, UnitRef};
+use crate::service::devices::DeviceChange;
 use crate::service::training::NewModule;
 
 /// sitegate: the on-site gateway of a VR safety-training platform.
@@ -42,6 +43,12 @@ pub enum Command {
     /// The training catalogue and assignments.
     #[command(subcommand)]
     Training(TrainingCmd),
+    /// Paired headsets and kiosk tablets, and pairing requests.
+    #[command(subcommand)]
+    Device(DeviceCmd),
+    /// The reference headset client: pair, log in, report progress, log out (speaks only the public API).
+    #[command(subcommand)]
+    Headset(super::headset::HeadsetCmd),
     /// Configuration: print an example, or check a file.
     #[command(subcommand)]
     Config(ConfigCmd),
@@ -117,6 +124,26 @@ pub enum UserCmd {
     Show { id: String },
     /// Deactivate a user (their PIN and sessions stop working).
     Deactivate { id: String },
+    /// Issue a new VR PIN (printed once; the old one stops working at once).
+    Pin { id: String },
+    /// Issue a one-time password (printed once; single use; short-lived).
+    Otp { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCmd {
+    /// List devices and pairing requests with their comparison codes.
+    List,
+    /// Approve a pairing request (compare the code on the device first).
+    Approve { id: String },
+    /// Reject a pairing request.
+    Reject { id: String },
+    /// Revoke a device: its token stops working and its sessions end at once.
+    Revoke { id: String },
+    /// Rename a device.
+    Rename { id: String, name: String },
+    /// Place a headset in a room (free text); without a room, take it out of any.
+    Room { id: String, room: Option<String> },
 }
 
 #[derive(Debug, Subcommand)]
@@ -245,6 +272,19 @@ pub(super) fn to_request(cmd: Command) -> Result<AdminRequest, Outcome> {
         Command::User(UserCmd::List { after, limit }) => AdminRequest::UserList { after, limit },
         Command::User(UserCmd::Show { id }) => AdminRequest::UserShow { id },
         Command::User(UserCmd::Deactivate { id }) => AdminRequest::UserDeactivate { id },
+        Command::User(UserCmd::Pin { id }) => AdminRequest::UserPin { id },
+        Command::User(UserCmd::Otp { id }) => AdminRequest::UserOtp { id },
+        Command::Device(cmd) => {
+            let (id, change) = match cmd {
+                DeviceCmd::List => return Ok(AdminRequest::DeviceList),
+                DeviceCmd::Approve { id } => (id, DeviceChange::Approve),
+                DeviceCmd::Reject { id } => (id, DeviceChange::Reject),
+                DeviceCmd::Revoke { id } => (id, DeviceChange::Revoke),
+                DeviceCmd::Rename { id, name } => (id, DeviceChange::Rename(name)),
+                DeviceCmd::Room { id, room } => (id, DeviceChange::Room(room)),
+            };
+            AdminRequest::DeviceChange { id, change }
+        }
         Command::Unit(UnitCmd::Add { kind, name }) => AdminRequest::UnitAdd { kind, name },
         Command::Unit(UnitCmd::List { kind }) => AdminRequest::UnitList { kind },
         Command::Training(TrainingCmd::Add {
@@ -294,7 +334,7 @@ pub(super) fn to_request(cmd: Command) -> Result<AdminRequest, Outcome> {
             }
         }
         Command::Training(TrainingCmd::List) => AdminRequest::TrainingList,
-        Command::Serve(_) | Command::Config(_) | Command::Healthcheck(_) => {
+        Command::Serve(_) | Command::Config(_) | Command::Healthcheck(_) | Command::Headset(_) => {
             return Err(Outcome::fail(2, "not a data command"));
         }
     })

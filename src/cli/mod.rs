@@ -1,12 +1,14 @@
-//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `config …`, `healthcheck`. Parses, dispatches, prints one clear line on failure.
+//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `device …`, `headset …`, `config …`, `healthcheck`. Parses, dispatches, prints one clear line on failure.
 
 mod args;
+mod headset;
 mod healthcheck;
 mod render;
 
 use std::path::PathBuf;
 
 pub use args::{Cli, Command};
+pub use headset::HeadsetCmd;
 
 use crate::admin_socket::{self, CommandError};
 use crate::config::{self, Config, Overrides, Sources};
@@ -54,6 +56,7 @@ pub fn load_config(file: Option<PathBuf>, overrides: Overrides) -> Result<Config
 pub async fn run_command(cli: Cli) -> Outcome {
     match cli.command {
         Command::Serve(_) => Outcome::fail(2, "serve is started by the binary"),
+        Command::Headset(cmd) => headset::run(cmd).await,
         Command::Config(args::ConfigCmd::Example) => Outcome::ok(config::example()),
         Command::Config(args::ConfigCmd::Check { file }) => match config::check_file(&file) {
             Ok(_) => Outcome::ok(format!("{}: ok\n", file.display())),

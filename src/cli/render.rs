@@ -22,6 +22,19 @@ fn user_line(u: &User) -> String {
     )
 }
 
+fn device_line(d: &crate::domain::device::Device) -> String {
+    format!(
+        "{:<36} {:<8} {:<9} {:<7} {:<20} {}{}",
+        d.id,
+        format!("{:?}", d.kind).to_lowercase(),
+        crate::domain::device::state_str(d.state),
+        d.comparison_code,
+        d.name,
+        d.model,
+        d.room.as_ref().map(|r| format!(" / {r}")).unwrap_or_default()
+    )
+}
+
 /// Render an answer as text.
 pub fn render(resp: &AdminResponse) -> String {
     let mut s = String::new();
@@ -164,6 +177,33 @@ pub fn render(resp: &AdminResponse) -> String {
         }
         AdminResponse::Assignment { assignment, module } => {
             let _ = writeln!(s, "assigned {} ({})", module.title, assignment.id);
+        }
+        AdminResponse::Pin { user_id, pin } => {
+            let _ = writeln!(s, "New VR PIN for {user_id}: {pin}");
+            let _ = writeln!(s, "Shown this once; the old PIN no longer works.");
+        }
+        AdminResponse::Otp(o) => {
+            let _ = writeln!(s, "One-time password for {}: {}", o.otp.user_id, o.code);
+            let _ = writeln!(
+                s,
+                "Works once, until {} (id {} to revoke).",
+                date(o.otp.expires_at),
+                o.otp.id
+            );
+        }
+        AdminResponse::Devices { devices } => {
+            let _ = writeln!(
+                s,
+                "{:<36} {:<8} {:<9} {:<7} {:<20} MODEL / ROOM",
+                "ID", "KIND", "STATE", "CODE", "NAME"
+            );
+            for d in devices {
+                let _ = writeln!(s, "{}", device_line(d));
+            }
+            let _ = writeln!(s, "({} devices)", devices.len());
+        }
+        AdminResponse::Device { device } => {
+            let _ = writeln!(s, "{}", device_line(device));
         }
     }
     s

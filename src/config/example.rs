@@ -57,6 +57,34 @@ staff_absolute_secs = 43200
 # Key that peppers PIN tags and encrypts TOTP secrets; kept outside the database. Back it up
 # apart from the database. Default: <state_dir>/keys/sitegate.key.
 # key_file = "/etc/sitegate/sitegate.key"
+# Let headsets log in with a PIN alone, without naming the user first. Off by default: with it
+# on, one guess is tried against every active user at once (the staff screen shows the odds).
+pin_only_login = false
+# How long a one-time password from staff stays good, in seconds: 60 to 86400.
+otp_valid_secs = 900
+# One-time passwords outstanding at once over the whole site: 1 to 1000.
+otp_max_outstanding = 30
+# Issuer shown in authenticator apps. Default: "sitegate <site name>".
+# totp_issuer = "ACME Plant North"
+# Throttling of failed logins (PIN, one-time password, authenticator code). Per account: after
+# this many consecutive failures each further try waits a delay that doubles from the base up
+# to the maximum (seconds); a success resets it. Never a lockout.
+throttle_account_free_failures = 5
+throttle_account_base_delay_secs = 30
+throttle_account_max_delay_secs = 3600
+# Failures per rolling 24 hours for one headset or laptop address, and for a kiosk; past it that
+# device's logins are refused until staff clear it or the window rolls.
+throttle_device_failures = 20
+throttle_kiosk_failures = 100
+# Failures per rolling 24 hours over the whole site; past it logins from headsets and laptops are
+# suspended and staff are alerted (the kiosk on this box keeps working).
+throttle_site_failures = 300
+# A headset session ends after this many idle seconds (60 to 86400), and this many seconds after
+# login whatever happens (600 to 604800).
+headset_idle_secs = 1800
+headset_absolute_secs = 28800
+# Pairing requests waiting for staff at once: 1 to 1000. More are refused (a flood is bounded).
+pairing_max_pending = 20
 
 [log]
 # Which messages to log, in tracing's EnvFilter syntax (e.g. "debug" or "info,sitegate=debug").

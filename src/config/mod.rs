@@ -36,6 +36,13 @@ pub const PIN_LENGTH_RANGE: RangeInclusive<u8> = 6..=10;
 pub const STAFF_IDLE_KIOSK_RANGE: RangeInclusive<u64> = 10..=3600;
 pub const STAFF_IDLE_LAPTOP_RANGE: RangeInclusive<u64> = 60..=86_400;
 pub const STAFF_ABSOLUTE_RANGE: RangeInclusive<u64> = 600..=604_800;
+pub const OTP_VALID_RANGE: RangeInclusive<u64> = 60..=86_400;
+pub const OTP_MAX_OUTSTANDING_RANGE: RangeInclusive<u32> = 1..=1000;
+pub const FAILURES_RANGE: RangeInclusive<u32> = 1..=100_000;
+pub const DELAY_RANGE: RangeInclusive<u64> = 1..=86_400;
+pub const HEADSET_IDLE_RANGE: RangeInclusive<u64> = 60..=86_400;
+pub const HEADSET_ABSOLUTE_RANGE: RangeInclusive<u64> = 600..=604_800;
+pub const PAIRING_PENDING_RANGE: RangeInclusive<u32> = 1..=1000;
 
 /// The whole configuration. Build one with [`Config::load`]; `Config::default()` is what an empty
 /// file gives.
@@ -116,6 +123,24 @@ pub struct SecurityConfig {
     /// Key that peppers PIN tags; lives outside the database. `None`: see [`Config::key_file`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_file: Option<PathBuf>,
+    /// Let headsets log in with a PIN alone (no user named). Off: each guess then hits one account.
+    pub pin_only_login: bool,
+    pub otp_valid_secs: u64,
+    /// One-time passwords outstanding at once, site-wide.
+    pub otp_max_outstanding: u32,
+    /// Issuer shown in authenticator apps. `None`: `sitegate <site name>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totp_issuer: Option<String>,
+    pub throttle_account_free_failures: u32,
+    pub throttle_account_base_delay_secs: u64,
+    pub throttle_account_max_delay_secs: u64,
+    pub throttle_device_failures: u32,
+    pub throttle_kiosk_failures: u32,
+    pub throttle_site_failures: u32,
+    pub headset_idle_secs: u64,
+    pub headset_absolute_secs: u64,
+    /// Pairing requests waiting for staff at once (a flood is refused beyond it).
+    pub pairing_max_pending: u32,
 }
 
 impl Default for SecurityConfig {
@@ -126,6 +151,19 @@ impl Default for SecurityConfig {
             staff_idle_laptop_secs: 900,
             staff_absolute_secs: 43_200,
             key_file: None,
+            pin_only_login: false,
+            otp_valid_secs: 900,
+            otp_max_outstanding: 30,
+            totp_issuer: None,
+            throttle_account_free_failures: 5,
+            throttle_account_base_delay_secs: 30,
+            throttle_account_max_delay_secs: 3600,
+            throttle_device_failures: 20,
+            throttle_kiosk_failures: 100,
+            throttle_site_failures: 300,
+            headset_idle_secs: 1800,
+            headset_absolute_secs: 28_800,
+            pairing_max_pending: 20,
         }
     }
 }

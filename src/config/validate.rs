@@ -6,8 +6,9 @@ use std::ops::RangeInclusive;
 use std::path::Path;
 
 use super::{
-    BODY_LIMIT_RANGE, Config, ConfigError, PIN_LENGTH_RANGE, REQUEST_TIMEOUT_RANGE, STAFF_ABSOLUTE_RANGE,
-    STAFF_IDLE_KIOSK_RANGE, STAFF_IDLE_LAPTOP_RANGE,
+    BODY_LIMIT_RANGE, Config, ConfigError, DELAY_RANGE, FAILURES_RANGE, HEADSET_ABSOLUTE_RANGE,
+    HEADSET_IDLE_RANGE, OTP_MAX_OUTSTANDING_RANGE, OTP_VALID_RANGE, PAIRING_PENDING_RANGE, PIN_LENGTH_RANGE,
+    REQUEST_TIMEOUT_RANGE, STAFF_ABSOLUTE_RANGE, STAFF_IDLE_KIOSK_RANGE, STAFF_IDLE_LAPTOP_RANGE,
 };
 
 pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
@@ -126,6 +127,75 @@ fn validate_security(config: &Config) -> Result<(), ConfigError> {
     }
     if let Some(path) = &security.key_file {
         non_empty_path("security.key_file", path)?;
+    }
+    validate_credentials(config)
+}
+
+fn validate_credentials(config: &Config) -> Result<(), ConfigError> {
+    let s = &config.security;
+    in_range("security.otp_valid_secs", s.otp_valid_secs, &OTP_VALID_RANGE)?;
+    in_range(
+        "security.otp_max_outstanding",
+        s.otp_max_outstanding,
+        &OTP_MAX_OUTSTANDING_RANGE,
+    )?;
+    if s.totp_issuer
+        .as_deref()
+        .is_some_and(|i| i.trim().is_empty() || i.contains(':') || i.chars().count() > 64)
+    {
+        return Err(ConfigError::invalid(
+            "security.totp_issuer",
+            "must be 1 to 64 characters without a colon",
+        ));
+    }
+    for (key, v) in [
+        (
+            "security.throttle_account_free_failures",
+            s.throttle_account_free_failures,
+        ),
+        ("security.throttle_device_failures", s.throttle_device_failures),
+        ("security.throttle_kiosk_failures", s.throttle_kiosk_failures),
+        ("security.throttle_site_failures", s.throttle_site_failures),
+        ("security.pairing_max_pending", s.pairing_max_pending),
+    ] {
+        let range = if key.ends_with("pending") {
+            &PAIRING_PENDING_RANGE
+        } else {
+            &FAILURES_RANGE
+        };
+        in_range(key, v, range)?;
+    }
+    in_range(
+        "security.throttle_account_base_delay_secs",
+        s.throttle_account_base_delay_secs,
+        &DELAY_RANGE,
+    )?;
+    in_range(
+        "security.throttle_account_max_delay_secs",
+        s.throttle_account_max_delay_secs,
+        &DELAY_RANGE,
+    )?;
+    if s.throttle_account_max_delay_secs < s.throttle_account_base_delay_secs {
+        return Err(ConfigError::invalid(
+            "security.throttle_account_max_delay_secs",
+            "must not be less than security.throttle_account_base_delay_secs",
+        ));
+    }
+    in_range(
+        "security.headset_idle_secs",
+        s.headset_idle_secs,
+        &HEADSET_IDLE_RANGE,
+    )?;
+    in_range(
+        "security.headset_absolute_secs",
+        s.headset_absolute_secs,
+        &HEADSET_ABSOLUTE_RANGE,
+    )?;
+    if s.headset_idle_secs > s.headset_absolute_secs {
+        return Err(ConfigError::invalid(
+            "security.headset_idle_secs",
+            "must not exceed security.headset_absolute_secs",
+        ));
     }
     Ok(())
 }

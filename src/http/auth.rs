@@ -77,6 +77,9 @@ pub struct SignInRequest {
     pub user_id: String,
     #[schema(min_length = 1, max_length = 32, example = "123456")]
     pub pin: String,
+    /// The code from the authenticator app, for staff who enrolled one (`totp_required` says when it is missing).
+    #[schema(min_length = 1, max_length = 16, example = "492039")]
+    pub totp: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -101,6 +104,7 @@ pub struct SessionOut {
     (status = 413, body = Problem, content_type = "application/problem+json"),
     (status = 415, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
+    (status = 429, body = Problem, content_type = "application/problem+json"),
     (status = 503, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn sign_in(
@@ -112,7 +116,14 @@ async fn sign_in(
     let screen = client.screen();
     let session = state
         .services
-        .sign_in(user_id, req.pin, screen, client.source())
+        .sign_in(
+            user_id,
+            req.pin,
+            req.totp,
+            screen,
+            super::security::attempt_source(&client),
+            client.source(),
+        )
         .await?;
     let browser = screen != ScreenKind::Api;
     let out = SessionOut {

@@ -33,6 +33,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub detail: Option<String>,
     pub field: Option<String>,
+    /// Seconds for a `Retry-After` header.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -42,6 +44,7 @@ impl ApiError {
             code,
             detail: Some(detail.into()),
             field: None,
+            retry_after: None,
         }
     }
 
@@ -51,6 +54,7 @@ impl ApiError {
             code,
             detail: None,
             field: None,
+            retry_after: None,
         }
     }
 
@@ -95,6 +99,10 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         res
     }
 }
@@ -142,6 +150,62 @@ impl From<ServiceError> for ApiError {
             ServiceError::AlreadyInitialized => {
                 ApiError::new(StatusCode::CONFLICT, "already_initialized", e.to_string())
             }
+            ServiceError::LoginThrottled { retry_after_secs } => {
+                let mut a = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "login_throttled", e.to_string());
+                a.retry_after = Some(retry_after_secs);
+                a
+            }
+            ServiceError::DeviceThrottled { retry_after_secs } => {
+                let mut a = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "device_throttled", e.to_string());
+                a.retry_after = Some(retry_after_secs);
+                a
+            }
+            ServiceError::LoginSuspended => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "pin_login_suspended",
+                e.to_string(),
+            ),
+            ServiceError::TotpRequired => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "totp_required", e.to_string()).with_field("totp")
+            }
+            ServiceError::ClassroomOnly(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, "classroom_only", e.to_string())
+            }
+            ServiceError::DeviceUnpaired => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "device_unpaired", e.to_string())
+            }
+            ServiceError::DeviceRevoked => {
+                ApiError::new(StatusCode::FORBIDDEN, "device_revoked", e.to_string())
+            }
+            ServiceError::PairingPending => {
+                ApiError::new(StatusCode::CONFLICT, "pairing_pending", e.to_string())
+            }
+            ServiceError::PairingRejected => {
+                ApiError::new(StatusCode::FORBIDDEN, "pairing_rejected", e.to_string())
+            }
+            ServiceError::PairingQueueFull(_) => {
+                let mut a = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "pairing_queue_full", e.to_string());
+                a.retry_after = Some(60);
+                a
+            }
+            ServiceError::TooManyOtps(_) => {
+                ApiError::new(StatusCode::CONFLICT, "too_many_otps", e.to_string())
+            }
+            ServiceError::ModuleNotAssigned(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "module_not_assigned",
+                e.to_string(),
+            )
+            .with_field("module_id"),
+            ServiceError::EventIdReused(_) => {
+                ApiError::new(StatusCode::CONFLICT, "event_id_reused", e.to_string()).with_field("event_id")
+            }
+            ServiceError::PinOnlyLoginOff => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "pin_only_login_off",
+                e.to_string(),
+            )
+            .with_field("user_id"),
             ServiceError::Store(inner) => {
                 tracing::error!(error = %inner, source = ?std::error::Error::source(&inner), "storage error");
                 match inner {

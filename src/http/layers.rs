@@ -22,6 +22,11 @@ pub enum Access {
     Public,
     /// Signed-in users holding one of these roles.
     Roles(&'static [Role]),
+    /// An approved device, by its device token (`Authorization: Bearer`).
+    Device,
+    /// A headset session, on the approved device it is bound to: the device token as bearer
+    /// and the session token in `X-Sitegate-Session`.
+    HeadsetSession,
 }
 
 /// Put a set of routes behind an access rule.
@@ -31,6 +36,14 @@ pub fn area(state: &AppState, access: Access, routes: OpenApiRouter<AppState>) -
         Access::Roles(roles) => routes.route_layer(middleware::from_fn_with_state(
             (state.clone(), roles),
             require_roles,
+        )),
+        Access::Device => routes.route_layer(middleware::from_fn_with_state(
+            (state.clone(), false),
+            super::headset::require_device,
+        )),
+        Access::HeadsetSession => routes.route_layer(middleware::from_fn_with_state(
+            (state.clone(), true),
+            super::headset::require_device,
         )),
     }
 }

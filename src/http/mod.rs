@@ -1,11 +1,15 @@
 //! HTTP: the router of the whole API, its state and layers. Areas live one per file; errors map in `error.rs`.
 
 pub mod auth;
+pub mod credentials;
+pub mod devices;
 pub mod error;
 pub mod extract;
+pub mod headset;
 pub mod health;
 pub mod layers;
 pub mod openapi;
+pub mod security;
 pub mod serve;
 pub mod tls;
 pub mod training;
@@ -73,6 +77,31 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
             training::manage_routes(),
         ))
         .merge(area(state, Access::Roles(roles::STAFF), health::staff_routes()))
+        .merge(area(state, Access::Roles(roles::STAFF), security::read_routes()))
+        .merge(area(
+            state,
+            Access::Roles(roles::MANAGERS),
+            security::manage_routes(),
+        ))
+        .merge(area(
+            state,
+            Access::Roles(roles::STAFF),
+            credentials::self_routes(),
+        ))
+        .merge(area(
+            state,
+            Access::Roles(roles::MANAGERS),
+            credentials::manage_routes(),
+        ))
+        .merge(area(state, Access::Public, devices::public_routes()))
+        .merge(area(state, Access::Roles(roles::STAFF), devices::read_routes()))
+        .merge(area(
+            state,
+            Access::Roles(roles::MANAGERS),
+            devices::manage_routes(),
+        ))
+        .merge(area(state, Access::Device, headset::device_routes()))
+        .merge(area(state, Access::HeadsetSession, headset::session_routes()))
         .split_for_parts()
 }
 

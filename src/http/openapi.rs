@@ -13,6 +13,10 @@ use super::error::Problem;
         (name = "auth", description = "Staff sign-in and sessions"),
         (name = "users", description = "User records"),
         (name = "training", description = "Modules, assignments, groups, sites and regions"),
+        (name = "credentials", description = "One-time passwords and authenticator (TOTP) enrollment"),
+        (name = "security", description = "Throttling, the odds of guessing, the audit log"),
+        (name = "devices", description = "Pairing headsets and kiosk tablets; headset sessions"),
+        (name = "headset", description = "What a paired headset calls: login, roster, progress, logout"),
     )
 )]
 #[derive(Debug)]

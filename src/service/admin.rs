@@ -1,14 +1,17 @@
-//! The technician's commands (`sitegate user …`, `training …`, `unit …`, `init`) as one request type,
+//! The technician's commands (`sitegate user …`, `training …`, `unit …`, `device …`, `init`) as one request type,
 //! run the same way whether the CLI reaches a running gateway's socket or opens the store itself.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::auth::Bootstrap;
+use super::devices::DeviceChange;
+use super::otp::IssuedOtp;
 use super::training::NewModule;
 use super::users::UserDetail;
 use super::{Actor, ServiceResult, Services};
 use crate::domain::activity::ActivityEntry;
+use crate::domain::device::Device;
 use crate::domain::ids::UserId;
 use crate::domain::org::{Unit, UnitKind};
 use crate::domain::training::{AssignedTraining, Assignment, AssignmentTarget, Module};
@@ -67,6 +70,19 @@ pub enum AdminRequest {
         due_at: Option<OffsetDateTime>,
     },
     TrainingList,
+    /// Issue a new PIN for a user; the old one stops working.
+    UserPin {
+        id: String,
+    },
+    /// Issue a one-time password for a user.
+    UserOtp {
+        id: String,
+    },
+    DeviceList,
+    DeviceChange {
+        id: String,
+        change: DeviceChange,
+    },
 }
 
 /// A user's profile as the CLI prints it.
@@ -118,6 +134,17 @@ pub enum AdminResponse {
     Assignment {
         assignment: Assignment,
         module: Module,
+    },
+    Pin {
+        user_id: String,
+        pin: String,
+    },
+    Otp(IssuedOtp),
+    Devices {
+        devices: Vec<Device>,
+    },
+    Device {
+        device: Device,
     },
 }
 
@@ -171,6 +198,29 @@ pub async fn execute(svc: &Services, req: AdminRequest) -> ServiceResult<AdminRe
             };
             let assignment = svc.assign_module(actor, module.id, target, due_at).await?;
             AdminResponse::Assignment { assignment, module }
+        }
+        AdminRequest::UserPin { id } => {
+            let id = UserId::parse(&id)?;
+            let pin = svc.issue_pin(actor, id.clone()).await?;
+            AdminResponse::Pin {
+                user_id: id.to_string(),
+                pin,
+            }
+        }
+        AdminRequest::UserOtp { id } => AdminResponse::Otp(svc.issue_otp(actor, UserId::parse(&id)?).await?),
+        AdminRequest::DeviceList => AdminResponse::Devices {
+            devices: svc.list_devices().await?.0,
+        },
+        AdminRequest::DeviceChange { id, change } => {
+            let id = uuid::Uuid::parse_str(id.trim()).map_err(|_| {
+                crate::domain::DomainError::invalid(
+                    "id",
+                    format!("{id:?} is not a device ID (a UUID, see `sitegate device list`)"),
+                )
+            })?;
+            AdminResponse::Device {
+                device: svc.change_device(actor, id, change).await?,
+            }
         }
         AdminRequest::TrainingList => AdminResponse::Catalogue {
             modules: svc.list_modules().await?,

@@ -4,6 +4,7 @@ use rand::Rng;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
+use super::security::{Attempt, AttemptSource, Presented, verify};
 use super::users::insert_new_user;
 use super::{Actor, ServiceError, ServiceResult, Services};
 use crate::domain::activity::{ActivityEntry, ActivityKind};
@@ -240,53 +241,53 @@ impl Services {
             .await
     }
 
-    /// Staff sign-in with ID and PIN. Every failure is the same `InvalidCredentials`, after the same work.
+    /// Staff sign-in with ID and PIN (and the authenticator code of staff who enrolled one),
+    /// through the one verification path: throttled, same work and the same generic
+    /// `InvalidCredentials` for every failure, audited either way.
     pub async fn sign_in(
         &self,
         user_id: UserId,
         pin: String,
+        totp: Option<String>,
         screen: ScreenKind,
-        source: Option<String>,
+        source: AttemptSource,
+        audit_source: Option<String>,
     ) -> ServiceResult<NewSession> {
         let svc = self.clone();
         self.store
             .write(
                 move |tx| -> Result<Result<NewSession, ServiceError>, ServiceError> {
                     let now = svc.now();
-                    let tag = svc.keys.pin_tag(&pin);
-                    let user = store::users::get_user(tx, &user_id)?;
-                    let stored = store::credentials::get_credential(tx, &user_id)?.and_then(|c| c.pin_tag);
-                    let pin_ok = match stored {
-                        Some(t) => tags_equal(&t, &tag),
-                        None => {
-                            let _ = tags_equal(&tag, &[0u8; 32]);
-                            false
-                        }
+                    let attempt = Attempt {
+                        presented: Presented::Pin {
+                            user_id: user_id.clone(),
+                            pin,
+                            totp,
+                        },
+                        source,
+                        audit_event: "staff.sign_in",
+                        audit_source: audit_source.clone(),
+                        totp_second_factor: true,
                     };
-                    let verdict = match (&user, pin_ok) {
-                        (Some(u), true) if !u.is_active() => {
-                            Err(ServiceError::UserDeactivated(u.id.to_string()))
-                        }
-                        (Some(u), true) if !u.role.is_staff() => Err(ServiceError::Forbidden("staff".into())),
-                        (Some(_), true) => Ok(()),
-                        _ => Err(ServiceError::InvalidCredentials),
+                    let user = match verify(&svc, tx, &attempt)? {
+                        Ok(v) => v.user,
+                        Err(e) => return Ok(Err(e)),
                     };
-                    let mut audit = svc.audit(
-                        "staff.sign_in",
-                        if verdict.is_ok() { "success" } else { "failure" },
-                        &Actor::SelfService,
-                    );
-                    audit.subject = Some(user_id.to_string());
-                    audit.source = source;
-                    if let Err(e) = &verdict {
+                    let refusal = if !user.is_active() {
+                        Some(ServiceError::UserDeactivated(user.id.to_string()))
+                    } else if !user.role.is_staff() {
+                        Some(ServiceError::Forbidden("staff".into()))
+                    } else {
+                        None
+                    };
+                    if let Some(e) = refusal {
+                        let mut audit = svc.audit("staff.sign_in", "denied", &Actor::SelfService);
+                        audit.subject = Some(user_id.to_string());
+                        audit.source = audit_source;
                         audit.detail = Some(e.to_string());
+                        store::audit::append_audit(tx, &audit)?;
+                        return Ok(Err(e));
                     }
-                    store::audit::append_audit(tx, &audit)?;
-                    let user = match (user, verdict) {
-                        (Some(u), Ok(())) => u,
-                        (_, Err(e)) => return Ok(Err(e)),
-                        (None, Ok(())) => return Ok(Err(ServiceError::InvalidCredentials)),
-                    };
                     let token = new_token();
                     let hash = token_hash(&token);
                     let times = SessionTimes {

@@ -24,6 +24,40 @@ pub enum ServiceError {
     AlreadyInitialized,
     #[error("storage failed")]
     Store(#[source] StoreError),
+    /// Too many failures on this account: wait before the next try.
+    #[error("too many failed logins for this account; try again in {retry_after_secs} s")]
+    LoginThrottled { retry_after_secs: u64 },
+    /// This device (or source address) used up its failures for the day.
+    #[error("too many failed logins from this device; try again in {retry_after_secs} s or ask staff")]
+    DeviceThrottled { retry_after_secs: u64 },
+    /// Site-wide failures used up: logins from headsets and laptops are suspended until staff clear it.
+    #[error(
+        "logins from headsets and laptops are suspended after too many failures; staff must clear it at the kiosk"
+    )]
+    LoginSuspended,
+    /// The PIN was right; this user must also give their authenticator code.
+    #[error("enter the code from your authenticator app too")]
+    TotpRequired,
+    #[error("user {0} has classroom-only access: log in while checked in to an open class")]
+    ClassroomOnly(String),
+    #[error("this device is not paired with the gateway")]
+    DeviceUnpaired,
+    #[error("this device's pairing was revoked by staff")]
+    DeviceRevoked,
+    #[error("the pairing request still waits for staff approval")]
+    PairingPending,
+    #[error("staff rejected the pairing request")]
+    PairingRejected,
+    #[error("too many pairing requests are waiting for staff ({0}); try again later")]
+    PairingQueueFull(u32),
+    #[error("{0} one-time passwords are already outstanding; revoke some or wait for them to expire")]
+    TooManyOtps(u32),
+    #[error("module {0} is not assigned to this user")]
+    ModuleNotAssigned(String),
+    #[error("event {0} was already reported with different content")]
+    EventIdReused(String),
+    #[error("PIN-only login is off on this site: name the user (user_id) with the PIN")]
+    PinOnlyLoginOff,
 }
 
 impl From<StoreError> for ServiceError {

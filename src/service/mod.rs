@@ -2,9 +2,15 @@
 
 pub mod admin;
 pub mod auth;
+pub mod classroom_hooks;
 pub mod demo;
+pub mod devices;
 pub mod error;
+pub mod headset;
 pub mod org;
+pub mod otp;
+pub mod security;
+pub mod totp;
 pub mod training;
 pub mod users;
 
@@ -13,7 +19,9 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::clock::SharedClock;
+use crate::domain::device::HeadsetSessionPolicy;
 use crate::domain::staff::SessionPolicy;
+use crate::domain::throttle::ThrottleLimits;
 use crate::keys::Keys;
 use crate::store::Store;
 use crate::store::audit::AuditEntry;
@@ -50,6 +58,37 @@ pub struct SiteSettings {
     pub site_name: String,
     pub pin_length: u8,
     pub sessions: SessionPolicy,
+    pub credentials: CredentialSettings,
+}
+
+/// Settings of credentials, throttling, devices and headset sessions.
+#[derive(Debug, Clone)]
+pub struct CredentialSettings {
+    pub throttle: ThrottleLimits,
+    pub pin_only_login: bool,
+    pub otp_valid: time::Duration,
+    pub otp_max_outstanding: u32,
+    /// The issuer authenticator apps show.
+    pub totp_issuer: String,
+    pub headset: HeadsetSessionPolicy,
+    pub pairing_max_pending: u32,
+}
+
+impl Default for CredentialSettings {
+    fn default() -> Self {
+        CredentialSettings {
+            throttle: ThrottleLimits::default(),
+            pin_only_login: false,
+            otp_valid: time::Duration::minutes(15),
+            otp_max_outstanding: 30,
+            totp_issuer: "sitegate".into(),
+            headset: HeadsetSessionPolicy {
+                idle: time::Duration::minutes(30),
+                absolute: time::Duration::hours(8),
+            },
+            pairing_max_pending: 20,
+        }
+    }
 }
 
 /// Everything a use case needs: the store, the clock, the keys and the site's settings.

@@ -157,7 +157,7 @@ impl Services {
             })
     }
 
-    /// Deactivate a user: their PIN stops working and their sessions end, in the same transaction.
+    /// Deactivate a user: their PIN and one-time passwords stop working and their staff and headset sessions end, in the same transaction.
     pub async fn deactivate_user(&self, actor: Actor, id: UserId) -> ServiceResult<User> {
         let svc = self.clone();
         self.store
@@ -171,6 +171,12 @@ impl Services {
                 store::users::update_user(tx, &user)?;
                 store::credentials::clear_pin(tx, &user.id)?;
                 store::sessions::delete_sessions_of(tx, &user.id)?;
+                store::headset_sessions::delete_sessions_of_user(tx, &user.id)?;
+                for (tag, otp) in store::otps::list_otps(tx)? {
+                    if otp.user_id == user.id {
+                        store::otps::delete_otp(tx, &tag)?;
+                    }
+                }
                 store::activity::append_activity(
                     tx,
                     &user.id,
