@@ -30,6 +30,8 @@ use crate::tasks::Tasks;
 
 /// The database file's name inside the state directory.
 pub const DB_FILE: &str = "sitegate.redb";
+/// How often the security clock's mark is saved while nothing else moves it.
+const SECURITY_TICK: Duration = Duration::from_secs(15);
 /// How long open requests may take to finish after shutdown begins.
 const DRAIN: Duration = Duration::from_secs(10);
 
@@ -240,6 +242,11 @@ pub async fn run(
     tasks.spawn(
         "admin-socket",
         admin_socket::serve(socket, services.clone(), tasks.shutdown()),
+    );
+
+    tasks.spawn(
+        "security-clock",
+        service::security::tick_security_clock(services.clone(), SECURITY_TICK, tasks.shutdown()),
     );
 
     let state = http::AppState::new(services, tasks.health(), fingerprint, gateway_id);

@@ -130,6 +130,30 @@ pub(crate) fn security_now(svc: &Services, tx: &WriteTransaction) -> Result<Offs
     Ok(mark.at)
 }
 
+/// Keep the security clock's mark moving while nothing else does, so that time which passed
+/// unobserved is not lost when the wall clock is later set back (at most `every` is lost).
+pub async fn tick_security_clock(
+    svc: Services,
+    every: std::time::Duration,
+    shutdown: crate::tasks::Shutdown,
+) {
+    let stop = shutdown.wait();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            _ = tokio::time::sleep(every) => {
+                let s = svc.clone();
+                let result: Result<OffsetDateTime, ServiceError> =
+                    svc.store.write(move |tx| Ok(security_now(&s, tx)?)).await;
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "cannot move the security clock's mark");
+                }
+            }
+        }
+    }
+}
+
 /// The security clock's time without moving its mark (read transactions).
 pub(crate) fn security_peek(svc: &Services, tx: &impl ReadTx) -> Result<OffsetDateTime, StoreError> {
     Ok(MonotonicMark::advance(store::throttle::get_mark(tx)?, svc.now()).at)
