@@ -167,7 +167,7 @@ fn secs_until(d: time::Duration) -> u64 {
 const DUMMY_TOTP: [u8; 20] = [0x5a; 20];
 
 enum Outcome {
-    Good(User),
+    Good(Box<User>),
     /// The PIN was right but the authenticator code is missing.
     NeedTotp,
     Bad,
@@ -229,6 +229,7 @@ pub(crate) fn verify(
     let outcome = check_credential(svc, tx, attempt, now)?;
     match outcome {
         Outcome::Good(user) => {
+            let user = *user;
             if let Some(id) = &named {
                 store::throttle::put_account(tx, id, &AccountThrottle::default())?;
             }
@@ -277,9 +278,9 @@ fn check_credential(
                     if let Some(c) = &cred {
                         store::credentials::put_credential(tx, user_id, c)?;
                     }
-                    Outcome::Good(user)
+                    Outcome::Good(Box::new(user))
                 }
-                _ => Outcome::Good(user),
+                _ => Outcome::Good(Box::new(user)),
             }
         }
         Presented::Totp { user_id, code } => {
@@ -296,7 +297,7 @@ fn check_credential(
                     if let Some(c) = &cred {
                         store::credentials::put_credential(tx, user_id, c)?;
                     }
-                    Outcome::Good(user)
+                    Outcome::Good(Box::new(user))
                 }
                 _ => Outcome::Bad,
             }
@@ -312,7 +313,7 @@ fn check_credential(
                     // Single use: gone in the same commit as the login.
                     store::otps::delete_otp(tx, &tag)?;
                     match store::users::get_user(tx, &otp.user_id)? {
-                        Some(u) => Outcome::Good(u),
+                        Some(u) => Outcome::Good(Box::new(u)),
                         None => Outcome::Bad,
                     }
                 }
@@ -327,7 +328,7 @@ fn check_credential(
             let tag = svc.keys.pin_tag(pin);
             match store::credentials::pin_owner(tx, &tag)? {
                 Some(owner) => match store::users::get_user(tx, &owner)? {
-                    Some(u) => Outcome::Good(u),
+                    Some(u) => Outcome::Good(Box::new(u)),
                     None => Outcome::Bad,
                 },
                 None => Outcome::Bad,
