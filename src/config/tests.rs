@@ -77,6 +77,7 @@ fn example_names_every_key() {
     full.server.tls_key_file = Some("k".into());
     full.state_dir = Some("s".into());
     full.security.key_file = Some("k".into());
+    full.security.totp_issuer = Some("i".into());
     full.central.url = Some("https://c".into());
     full.central.api_token = Some(Secret::new("t"));
     full.central.api_token_file = Some("f".into());

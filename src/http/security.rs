@@ -123,6 +123,13 @@ async fn clear(
     ApiJson(req): ApiJson<ClearRequest>,
 ) -> ApiResult<Json<ClearOut>> {
     let bad = |m: &str| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", m.to_string());
+    if req
+        .key
+        .as_deref()
+        .is_some_and(|k| k.trim().is_empty() || k.chars().count() > 128)
+    {
+        return Err(bad("key: 1 to 128 characters").with_field("key"));
+    }
     let scope = match (req.scope.as_str(), req.key) {
         ("site", None) => ClearScope::Site,
         ("source", Some(k)) => ClearScope::Source(k),
