@@ -71,6 +71,7 @@ impl StartError {
     pub fn exit_code(&self) -> u8 {
         match self {
             StartError::Bind { .. }
+            | StartError::StateDir { .. }
             | StartError::KioskNotLoopback(_)
             | StartError::Tls(_)
             | StartError::Store(store::StoreError::InUse(_)) => 2,
@@ -119,7 +120,14 @@ pub struct RunOptions {
 
 /// Open the store in the state directory.
 pub fn open_store(state_dir: &Path) -> Result<Store, store::StoreError> {
-    Store::open(&state_dir.join(DB_FILE))
+    use std::os::unix::fs::PermissionsExt;
+    let path = state_dir.join(DB_FILE);
+    let store = Store::open(&path)?;
+    // The file holds names, contacts and credential tags: owner only, whatever the umask.
+    if let Err(e) = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
+        tracing::warn!(error = %e, path = %path.display(), "cannot make the database private");
+    }
+    Ok(store)
 }
 
 /// Settings the services take from configuration.
@@ -136,16 +144,30 @@ pub fn site_settings(config: &Config) -> SiteSettings {
     }
 }
 
-fn make_state_dir(dir: &Path) -> Result<(), StartError> {
-    use std::os::unix::fs::DirBuilderExt;
+/// Make the state directory readable by its owner only (0700), creating it when missing: it holds
+/// the database, the key file and the certificate's key.
+pub fn make_state_dir(dir: &Path) -> Result<(), StartError> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let err = |source| StartError::StateDir {
+        path: dir.to_path_buf(),
+        source,
+    };
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
-        .map_err(|source| StartError::StateDir {
-            path: dir.to_path_buf(),
-            source,
-        })
+        .map_err(err)?;
+    let meta = std::fs::metadata(dir).map_err(err)?;
+    if !meta.is_dir() {
+        return Err(err(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            "it is not a directory",
+        )));
+    }
+    if meta.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
+    }
+    Ok(())
 }
 
 /// Run the gateway on bound listeners until `shutdown` resolves, then stop cleanly.
@@ -157,6 +179,19 @@ pub async fn run(
 ) -> Result<(), StartError> {
     http::tls::install_crypto_provider();
     let state_dir = config.state_dir();
+    // Configured certificate files are checked before anything is created, so a refused start
+    // leaves a fresh box as it was.
+    let hostnames = &config.server.public_hostnames;
+    let (cert_file, key_file) = (
+        config.server.tls_cert_file.as_deref(),
+        config.server.tls_key_file.as_deref(),
+    );
+    let configured_tls = match (cert_file, key_file) {
+        (Some(_), Some(_)) => Some(http::tls::load_or_create(
+            cert_file, key_file, &state_dir, hostnames,
+        )?),
+        _ => None,
+    };
     make_state_dir(&state_dir)?;
     let store = {
         let dir = state_dir.clone();
@@ -165,12 +200,10 @@ pub async fn run(
             .map_err(|_| StartError::Store(store::StoreError::Join))??
     };
     let keys = Arc::new(keys::Keys::load_or_create(&config.key_file())?);
-    let tls = http::tls::load_or_create(
-        config.server.tls_cert_file.as_deref(),
-        config.server.tls_key_file.as_deref(),
-        &state_dir,
-        &config.server.public_hostnames,
-    )?;
+    let tls = match configured_tls {
+        Some(tls) => tls,
+        None => http::tls::load_or_create(cert_file, key_file, &state_dir, hostnames)?,
+    };
     let fingerprint = tls.fingerprint.base64url();
     let clock = options.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
     let services = Services::new(store.clone(), clock, keys, site_settings(&config));

@@ -56,7 +56,16 @@ pub async fn run_command(cli: Cli) -> Outcome {
         Command::Serve(_) => Outcome::fail(2, "serve is started by the binary"),
         Command::Config(args::ConfigCmd::Example) => Outcome::ok(config::example()),
         Command::Config(args::ConfigCmd::Check { file }) => match config::check_file(&file) {
-            Ok(_) => Outcome::ok(format!("{}: ok\n", file.display())),
+            Ok(c) => match (&c.server.tls_cert_file, &c.server.tls_key_file) {
+                (Some(cert), Some(key)) => {
+                    crate::http::tls::install_crypto_provider();
+                    match crate::http::tls::load_or_create(Some(cert), Some(key), &c.state_dir(), &[]) {
+                        Ok(_) => Outcome::ok(format!("{}: ok\n", file.display())),
+                        Err(e) => Outcome::fail(2, format!("{}: {e}", file.display())),
+                    }
+                }
+                _ => Outcome::ok(format!("{}: ok\n", file.display())),
+            },
             Err(e) => Outcome::fail(2, e),
         },
         Command::Healthcheck(h) => {
@@ -121,6 +130,10 @@ pub async fn admin(config: &Config, request: AdminRequest) -> Result<AdminRespon
             exit_code: 1,
         });
     }
+    crate::make_state_dir(&state_dir).map_err(|e| CommandError {
+        message: e.to_string(),
+        exit_code: 1,
+    })?;
     let store = crate::open_store(&state_dir).map_err(in_use)?;
     let keys = crate::keys::Keys::load_or_create(&config.key_file()).map_err(|e| fail(e.to_string()))?;
     let services = crate::service::Services::new(
