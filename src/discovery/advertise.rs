@@ -124,7 +124,7 @@ fn log_choice(chosen: &[Chosen], rule: &InterfaceRule) {
                 format!("{} ({})", c.name, addrs.join(", "))
             })
             .collect();
-        tracing::info!(interfaces = %list.join("; "), "mDNS: announcing {SERVICE_TYPE} on {}", list.join("; "));
+        tracing::info!("mDNS: announcing {SERVICE_TYPE} on {}", list.join("; "));
     }
 }
 
