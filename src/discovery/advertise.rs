@@ -61,7 +61,9 @@ pub async fn advertise(ad: Advertisement, rule: InterfaceRule, handle: Discovery
             }
             last = Some(chosen.clone());
         }
-        if responder.is_none() {
+        // No responder until there is something to announce on: mdns-sd joins the multicast
+        // group on every interface when it starts, before we narrow it down.
+        if responder.is_none() && !chosen.is_empty() {
             match Responder::start(&ad, &instance, selected.clone(), &handle).await {
                 Ok(r) => {
                     reported_failure = false;
@@ -88,6 +90,8 @@ pub async fn advertise(ad: Advertisement, rule: InterfaceRule, handle: Discovery
             } else {
                 handle.update(|s| status_of(s, &chosen, &r.joined));
             }
+        } else if chosen.is_empty() {
+            handle.update(|s| status_of(s, &chosen, &HashSet::new()));
         }
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
