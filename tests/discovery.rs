@@ -168,10 +168,11 @@ async fn gateway_info_is_for_staff_only() {
 }
 
 /// The realistic case: the real binary in one namespace, python-zeroconf in another, a veth
-/// between them; then SIGTERM and the goodbye.
+/// between them; then a new address, SIGTERM and the goodbye.
 #[test]
-fn a_zeroconf_peer_in_another_namespace_finds_the_gateway_over_veth_and_sees_its_goodbye() {
-    let test = "a_zeroconf_peer_in_another_namespace_finds_the_gateway_over_veth_and_sees_its_goodbye";
+fn a_zeroconf_peer_in_another_namespace_finds_the_gateway_over_veth_follows_its_addresses_and_sees_its_goodbye()
+ {
+    let test = "a_zeroconf_peer_in_another_namespace_finds_the_gateway_over_veth_follows_its_addresses_and_sees_its_goodbye";
     if !netns::available(test) {
         return;
     }
@@ -256,6 +257,45 @@ fn a_zeroconf_peer_in_another_namespace_finds_the_gateway_over_veth_and_sees_its
         "{text}"
     );
     assert!(text.contains('█'), "a QR is drawn: {text}");
+
+    // A new address on the interface is announced without a restart.
+    let extra = std::net::Ipv4Addr::new(
+        net.addr_a.octets()[0],
+        net.addr_a.octets()[1],
+        net.addr_a.octets()[2],
+        3,
+    );
+    let out = std::process::Command::new("ip")
+        .args([
+            "-n",
+            &net.a,
+            "addr",
+            "add",
+            &format!("{extra}/24"),
+            "dev",
+            &net.veth_a,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let extra_s = extra.to_string();
+    let updated = browser.next_matching(
+        "updated",
+        |v| {
+            v["addresses"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == extra_s.as_str()))
+        },
+        Duration::from_secs(30),
+    );
+    assert!(
+        updated["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x == net.addr_a.to_string().as_str()),
+        "{updated}"
+    );
 
     let status = gateway.terminate(Duration::from_secs(20));
     assert!(

@@ -85,6 +85,11 @@ impl Proc {
 
     /// The next JSON line whose `event` is `kind`, skipping others; panics after `timeout`.
     pub fn next_event(&mut self, kind: &str, timeout: Duration) -> Value {
+        self.next_matching(kind, |_| true, timeout)
+    }
+
+    /// The next JSON line whose `event` is `kind` and that `want` accepts; panics after `timeout`.
+    pub fn next_matching(&mut self, kind: &str, want: impl Fn(&Value) -> bool, timeout: Duration) -> Value {
         let deadline = Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -93,6 +98,7 @@ impl Proc {
                     self.seen.push(line.clone());
                     if let Ok(v) = serde_json::from_str::<Value>(&line)
                         && v["event"] == kind
+                        && want(&v)
                     {
                         return v;
                     }

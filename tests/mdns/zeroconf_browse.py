@@ -5,6 +5,7 @@ JSON line per event (found, removed, timeout) on stdout, for tests/discovery.rs.
 found:   {"event": "found", "name", "server", "port", "addresses", "properties", "served_fp"}
          served_fp: SHA-256 of the certificate the gateway serves at the first address, unpadded
          base64url (only with --tls).
+updated: {"event": "updated", "name", "addresses"} (e.g. the gateway announced a new address)
 removed: {"event": "removed", "name"}
 """
 import argparse
@@ -80,7 +81,11 @@ class Listener(ServiceListener):
             emit({"event": "removed", "name": name})
 
     def update_service(self, zc, type_, name):
-        pass
+        if not self.wanted(name):
+            return
+        info = zc.get_service_info(type_, name, 3000)
+        if info is not None:
+            emit({"event": "updated", "name": name, "addresses": info.parsed_addresses()})
 
 
 def main():
