@@ -311,3 +311,66 @@ fn a_zeroconf_peer_in_another_namespace_finds_the_gateway_over_veth_follows_its_
         gateway.transcript()
     );
 }
+
+#[tokio::test]
+async fn a_second_gateway_with_the_same_site_name_is_renamed_and_both_are_found() {
+    let name = unique("Twin site");
+    let start = |id: &'static str| {
+        let n = name.clone();
+        Gateway::start_with(
+            move |c| {
+                c.discovery.enabled = true;
+                c.discovery.interfaces = vec!["lo".into()];
+                c.site.name = n;
+                c.site.id = Some(id.into());
+            },
+            RunOptions::default(),
+        )
+    };
+    let first = start("gw-twin-1").await;
+    let wanted = name.clone();
+    let (zc, found) = tokio::task::spawn_blocking(move || {
+        let mut p = zeroconf_browser(None, &["--interface", "127.0.0.1", "--timeout", "120"]);
+        let f = p.next_matching(
+            "found",
+            |v| v["name"] == format!("{wanted}.{SERVICE}"),
+            Duration::from_secs(30),
+        );
+        (p, f)
+    })
+    .await
+    .unwrap();
+    assert_eq!(found["properties"]["id"], "gw-twin-1");
+
+    let second = start("gw-twin-2").await;
+    let renamed = format!("{name} (2)");
+    let want = format!("{renamed}.{SERVICE}");
+    let (zc, found) = tokio::task::spawn_blocking(move || {
+        let mut zc = zc;
+        let f = zc.next_matching("found", |v| v["name"] == want, Duration::from_secs(30));
+        (zc, f)
+    })
+    .await
+    .unwrap();
+    assert_eq!(found["properties"]["id"], "gw-twin-2");
+    assert_eq!(
+        found["properties"]["site"],
+        name.as_str(),
+        "the TXT keeps the real site name"
+    );
+    drop(zc);
+
+    let (_, _, token) = second.admin_session().await;
+    let mut instance = Value::Null;
+    for _ in 0..100 {
+        let (_, status) = second.get("/api/status", Some(&token)).await;
+        instance = status["discovery"]["instance"].clone();
+        if instance == renamed.as_str() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(instance, renamed.as_str(), "the staff see the name headsets see");
+    second.stop().await;
+    first.stop().await;
+}
