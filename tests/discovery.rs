@@ -310,6 +310,49 @@ fn a_zeroconf_peer_in_another_namespace_finds_the_gateway_over_veth_follows_its_
         "{}",
         gateway.transcript()
     );
+
+    // Gone for our browser too: it says so and exits 1.
+    let out = std::process::Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &net.b,
+            bin,
+            "headset",
+            "discover",
+            "--timeout",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no gateway found"), "{err}");
+
+    // `sitegate info` needs no running gateway.
+    let out = std::process::Command::new("ip")
+        .args(["netns", "exec", &net.a, bin, "--config", &cfg, "info"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("Fingerprint:  {fp}")));
+}
+
+#[test]
+fn sitegate_info_without_a_certificate_says_how_to_get_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sitegate"))
+        .arg("--state-dir")
+        .arg(dir.path())
+        .arg("info")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("certificate") && err.contains("sitegate serve"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
