@@ -4,6 +4,7 @@ pub mod admin_socket;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod discovery;
 pub mod domain;
 pub mod http;
 pub mod keys;
@@ -245,7 +246,9 @@ pub async fn run(
         admin_socket::serve(socket, services.clone(), tasks.shutdown()),
     );
 
-    let state = http::AppState::new(services, tasks.health(), fingerprint, gateway_id);
+    let discovery = discovery::start(&config, &tasks, https_addr, &gateway_id, &tls.fingerprint);
+    let state =
+        http::AppState::new(services, tasks.health(), fingerprint, gateway_id).with_discovery(discovery);
     let limits = http::Limits {
         body_bytes: config.server.body_limit_bytes,
         timeout: Duration::from_secs(config.server.request_timeout_secs),

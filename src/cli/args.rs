@@ -47,6 +47,21 @@ pub enum Command {
     Config(ConfigCmd),
     /// Exit 0 when the gateway running on this box answers ready.
     Healthcheck(HealthcheckArgs),
+    /// The gateway's URL(s) and certificate fingerprint, as text and a QR, for setting headsets up by hand.
+    Info,
+    /// The reference headset client.
+    #[command(subcommand)]
+    Headset(HeadsetCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HeadsetCmd {
+    /// Find gateways on the local network (mDNS) and print what each announces.
+    Discover {
+        /// Seconds to listen for answers (1 to 600).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=600))]
+        timeout: u64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -294,7 +309,11 @@ pub(super) fn to_request(cmd: Command) -> Result<AdminRequest, Outcome> {
             }
         }
         Command::Training(TrainingCmd::List) => AdminRequest::TrainingList,
-        Command::Serve(_) | Command::Config(_) | Command::Healthcheck(_) => {
+        Command::Serve(_)
+        | Command::Config(_)
+        | Command::Healthcheck(_)
+        | Command::Info
+        | Command::Headset(_) => {
             return Err(Outcome::fail(2, "not a data command"));
         }
     })

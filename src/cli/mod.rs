@@ -1,12 +1,13 @@
-//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `config …`, `healthcheck`. Parses, dispatches, prints one clear line on failure.
+//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `config …`, `healthcheck`, `info`, `headset discover`. Parses, dispatches, prints one clear line on failure.
 
 mod args;
+mod discovery;
 mod healthcheck;
 mod render;
 
 use std::path::PathBuf;
 
-pub use args::{Cli, Command};
+pub use args::{Cli, Command, HeadsetCmd};
 
 use crate::admin_socket::{self, CommandError};
 use crate::config::{self, Config, Overrides, Sources};
@@ -80,6 +81,19 @@ pub async fn run_command(cli: Cli) -> Outcome {
                 Err(o) => return o,
             };
             healthcheck::run(&config, h.url.as_deref()).await
+        }
+        Command::Info => match load_config(
+            cli.config,
+            Overrides {
+                state_dir: cli.state_dir,
+                ..Default::default()
+            },
+        ) {
+            Ok(c) => discovery::info(&c),
+            Err(o) => o,
+        },
+        Command::Headset(HeadsetCmd::Discover { timeout }) => {
+            discovery::discover(std::time::Duration::from_secs(timeout)).await
         }
         other => {
             let request = match args::to_request(other) {

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod gateway;
 pub mod health;
 pub mod layers;
 pub mod openapi;
@@ -32,6 +33,8 @@ pub struct AppState {
     /// Certificate fingerprint (base64url), for status screens.
     pub fingerprint: Arc<str>,
     pub gateway_id: Arc<str>,
+    /// mDNS status and the facts for setting a headset up by hand.
+    pub discovery: crate::discovery::DiscoveryHandle,
     openapi: Arc<OnceLock<String>>,
 }
 
@@ -42,8 +45,14 @@ impl AppState {
             tasks,
             fingerprint: fingerprint.into(),
             gateway_id: gateway_id.into(),
+            discovery: crate::discovery::DiscoveryHandle::default(),
             openapi: Arc::new(OnceLock::new()),
         }
+    }
+
+    pub fn with_discovery(mut self, discovery: crate::discovery::DiscoveryHandle) -> AppState {
+        self.discovery = discovery;
+        self
     }
 }
 
@@ -73,6 +82,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
             training::manage_routes(),
         ))
         .merge(area(state, Access::Roles(roles::STAFF), health::staff_routes()))
+        .merge(area(state, Access::Roles(roles::STAFF), gateway::staff_routes()))
         .split_for_parts()
 }
 
