@@ -150,7 +150,7 @@ main{max-width:180mm;margin:0 auto;padding:10mm 0}\
 h1{font-size:30pt;line-height:1.15;margin:0 0 5mm;overflow-wrap:anywhere}\
 .description{font-size:16pt;margin:0 0 8mm;overflow-wrap:anywhere}\
 .qr svg{width:110mm;height:110mm;display:block;margin:0 auto}\
-.scan{font-size:15pt;margin:6mm 0 2mm}\
+.scan{font-size:15pt;margin:6mm 0 2mm}.scan span{white-space:nowrap}\
 .url{font-family:ui-monospace,'DejaVu Sans Mono',monospace;font-size:11pt;overflow-wrap:anywhere;margin:0}\
 @media print{main{padding:0}}";
 
@@ -165,7 +165,7 @@ pub fn poster_html(site: &str, name: &str, description: &str, url: &str, svg: &s
 <h1>{title}</h1>\
 <p class=\"description\">{description}</p>\
 <div class=\"qr\">{svg}</div>\
-<p class=\"scan\">Scan to enroll · Escanee para inscribirse · Leia para se inscrever · Zeskanuj, aby się zapisać</p>\
+<p class=\"scan\"><span>Scan to enroll</span> · <span>Escanee para inscribirse</span> · <span>Leia para se inscrever</span> · <span>Zeskanuj, aby się zapisać</span></p>\
 <p class=\"url\">{url}</p>\
 </main></body></html>\n",
         title = escape_html(name),
