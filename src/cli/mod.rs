@@ -1,9 +1,10 @@
-//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `config …`, `healthcheck`, `info`, `headset discover`. Parses, dispatches, prints one clear line on failure.
+//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `link …`, `config …`, `healthcheck`, `info`, `headset discover`. Parses, dispatches, prints one clear line on failure.
 
 mod args;
 mod discovery;
 mod healthcheck;
 mod render;
+mod render_links;
 
 use std::path::PathBuf;
 
