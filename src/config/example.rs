@@ -80,4 +80,9 @@ interfaces = []
 # api_token = "..."
 # File holding the token (a trailing newline is ignored), read at start.
 # api_token_file = "/etc/sitegate/central-token"
+
+[kiosk]
+# Serve the kiosk UI from this folder instead of the copy built into the binary, so that edits
+# show on reload (development). Default: the built-in copy.
+# ui_dir = "./kiosk-ui"
 "#;

@@ -51,6 +51,7 @@ pub struct Config {
     pub log: LogConfig,
     pub discovery: DiscoveryConfig,
     pub central: CentralConfig,
+    pub kiosk: KioskConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,6 +186,16 @@ pub struct CentralConfig {
     /// Read at load into `api_token`, after which this is `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_token_file: Option<PathBuf>,
+}
+
+/// The kiosk's touch UI.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KioskConfig {
+    /// Serve the kiosk UI from this folder instead of the copy built into the binary
+    /// (development: edit, reload). `None`: the embedded copy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ui_dir: Option<PathBuf>,
 }
 
 impl Config {

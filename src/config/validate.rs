@@ -26,7 +26,11 @@ pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
             ));
         }
     }
-    validate_central(config)
+    validate_central(config)?;
+    if let Some(dir) = &config.kiosk.ui_dir {
+        non_empty_path("kiosk.ui_dir", dir)?;
+    }
+    Ok(())
 }
 
 fn validate_site(config: &Config) -> Result<(), ConfigError> {

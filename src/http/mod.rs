@@ -4,6 +4,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod kiosk;
 pub mod layers;
 pub mod openapi;
 pub mod serve;
@@ -32,6 +33,8 @@ pub struct AppState {
     /// Certificate fingerprint (base64url), for status screens.
     pub fingerprint: Arc<str>,
     pub gateway_id: Arc<str>,
+    /// Where the kiosk UI's files come from.
+    pub kiosk_ui: Arc<kiosk::UiSource>,
     openapi: Arc<OnceLock<String>>,
 }
 
@@ -42,8 +45,15 @@ impl AppState {
             tasks,
             fingerprint: fingerprint.into(),
             gateway_id: gateway_id.into(),
+            kiosk_ui: Arc::new(kiosk::UiSource::Embedded),
             openapi: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// Serve the kiosk UI from `source` (the embedded copy by default).
+    pub fn with_kiosk_ui(mut self, source: kiosk::UiSource) -> AppState {
+        self.kiosk_ui = Arc::new(source);
+        self
     }
 }
 
@@ -81,7 +91,10 @@ pub fn router(state: AppState, listener: ListenerKind, limits: Limits) -> Router
     let (routes, doc) = api(&state);
     let json = doc.to_pretty_json().unwrap_or_default();
     let _ = state.openapi.set(json);
-    let router = routes.fallback(not_found).with_state(state);
+    let router = routes
+        .merge(kiosk::routes())
+        .fallback(not_found)
+        .with_state(state);
     layers::wrap(router, listener, limits.body_bytes, limits.timeout)
 }
 
