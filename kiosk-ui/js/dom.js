@@ -1,4 +1,4 @@
-// Building DOM without innerHTML: text from people and catalogues always goes in as text nodes.
+// Building the DOM from nodes only (never parsed markup): text from people and catalogues always goes in as text nodes.
 
 /**
  * h("button", {class: "tile", onclick: fn, "data-key": "a"}, "text", child, [more])
