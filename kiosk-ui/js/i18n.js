@@ -6,8 +6,11 @@ export const FALLBACK = "en";
 
 /** Look `key` up in `lang`, else English; replace {name} placeholders from `params`. */
 export function translate(catalogues, lang, key, params = {}) {
-  const own = catalogues[lang] && catalogues[lang][key];
-  const text = own ?? (catalogues[FALLBACK] && catalogues[FALLBACK][key]) ?? key;
+  const pick = (l) => {
+    const t = catalogues[l] && catalogues[l][key];
+    return typeof t === "string" && t.trim() !== "" ? t : null;
+  };
+  const text = pick(lang) ?? pick(FALLBACK) ?? key;
   return text.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
 
