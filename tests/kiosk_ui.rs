@@ -1,6 +1,7 @@
 //! The kiosk UI as files: pages and assets served with the right types and caching on both
 //! listeners, no way out of the UI folder, the development folder, nothing fetched from the
 //! internet, and complete message catalogues in every language.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -38,13 +38,13 @@ export async function launch() {
 }
 
 /** A touch page. Page errors and failed console asserts fail the test through `errors`. */
-export async function touchPage(browser, viewport, { phone = false } = {}) {
+export async function touchPage(browser, viewport, { phone = false, locale = "en-GB" } = {}) {
   const context = await browser.newContext({
     viewport,
     hasTouch: true,
     isMobile: phone,
     ignoreHTTPSErrors: true,
-    locale: "en-GB",
+    locale,
   });
   const page = await context.newPage();
   page.errors = [];
@@ -146,4 +146,20 @@ export function msg(lang, key, params = {}) {
     if (text) return text.replace(/\{(\w+)\}/g, (w, n) => (n in params ? String(params[n]) : w));
   }
   throw new Error(`no message ${key}`);
+}
+
+/** Call the gateway's API from the test (staff actions, a rival enrollment), as a script would. */
+export async function callApi(method, path, body, { token } = {}) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const res = await fetch(fixture.kiosk_url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** Tap a field, then type into it on the kiosk's keyboard. */
+export async function fillOnKeyboard(page, selector, text) {
+  await page.tap(selector);
+  await typeOnKeyboard(page, text);
 }
