@@ -12,7 +12,10 @@ export function field(app, opts) {
   const input = h("input", {
     id: opts.id,
     name: opts.id,
-    type: opts.secret ? "password" : opts.kb === "email" && !kiosk ? "email" : opts.kb === "phone" && !kiosk ? "tel" : "text",
+    // On the kiosk a secret is masked by CSS, not type=password, so that no password manager
+    // offers to keep a PIN on a shared screen.
+    type: opts.secret && !kiosk ? "password" : opts.kb === "email" && !kiosk ? "email" : opts.kb === "phone" && !kiosk ? "tel" : "text",
+    class: opts.secret ? "secret" : undefined,
     value: opts.value || "",
     "data-kb": opts.kb || "text",
     maxlength: opts.maxlength,
