@@ -133,7 +133,23 @@ pub fn site_settings(config: &Config) -> SiteSettings {
             idle_laptop: secs(config.security.staff_idle_laptop_secs),
             absolute: secs(config.security.staff_absolute_secs),
         },
+        enrollment: service::enrollment::EnrollmentSettings {
+            terms_version: config.enrollment.terms_version.clone(),
+            terms_text: config.enrollment.terms_text.clone(),
+            contact_required: config.enrollment.contact_required,
+        },
+        kiosk_idle_seconds: config.kiosk.idle_seconds,
+        public_base_url: public_base_url(config),
     }
+}
+
+/// The HTTPS address phones reach, from the first configured public host name and the listen port.
+fn public_base_url(config: &Config) -> Option<String> {
+    let host = config.server.public_hostnames.first()?;
+    Some(match config.server.listen.port() {
+        443 => format!("https://{host}"),
+        port => format!("https://{host}:{port}"),
+    })
 }
 
 fn make_state_dir(dir: &Path) -> Result<(), StartError> {

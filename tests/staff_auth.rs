@@ -129,6 +129,10 @@ async fn every_route_outside_the_public_list_needs_a_session() {
         "/api/openapi.json",
         "/api/auth/sign-in",
         "/api/auth/bootstrap",
+        "/api/kiosk/config",
+        "/api/kiosk/links",
+        "/api/enroll/{token}",
+        "/api/enroll/{token}/existing",
     ];
     let mut checked = 0;
     for (path, ops) in doc["paths"].as_object().unwrap() {
@@ -137,6 +141,7 @@ async fn every_route_outside_the_public_list_needs_a_session() {
             let req = match method.as_str() {
                 "get" => gw.client.get(gw.url(&concrete)),
                 "post" => gw.client.post(gw.url(&concrete)).json(&json!({})),
+                "patch" => gw.client.patch(gw.url(&concrete)).json(&json!({})),
                 other => panic!("unexpected method {other}"),
             };
             let res = req.send().await.unwrap();

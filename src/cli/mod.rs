@@ -1,8 +1,9 @@
-//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `config …`, `healthcheck`. Parses, dispatches, prints one clear line on failure.
+//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `link …`, `config …`, `healthcheck`. Parses, dispatches, prints one clear line on failure.
 
 mod args;
 mod healthcheck;
 mod render;
+mod render_links;
 
 use std::path::PathBuf;
 

@@ -165,6 +165,9 @@ pub fn render(resp: &AdminResponse) -> String {
         AdminResponse::Assignment { assignment, module } => {
             let _ = writeln!(s, "assigned {} ({})", module.title, assignment.id);
         }
+        AdminResponse::Link { .. } | AdminResponse::Links { .. } | AdminResponse::LinkReport { .. } => {
+            s.push_str(&super::render_links::render(resp));
+        }
     }
     s
 }

@@ -283,3 +283,39 @@ fn loading_creates_no_files() {
     let entries: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(entries.len(), 1);
 }
+
+#[test]
+fn enrollment_and_kiosk_keys_load_and_validate() {
+    let dir = TempDir::new().unwrap();
+    let path = write(
+        &dir,
+        "sitegate.toml",
+        "[enrollment]\nterms_version = \"2026-11\"\nterms_text = \"Zasady / Términos\"\ncontact_required = \"email\"\n[kiosk]\nidle_seconds = 90\n",
+    );
+    let config = Config::load(&sources(
+        Some(&path),
+        &[("SITEGATE_ENROLLMENT__CONTACT_REQUIRED", "phone")],
+    ))
+    .unwrap();
+    assert_eq!(config.enrollment.terms_version, "2026-11");
+    assert_eq!(config.enrollment.terms_text, "Zasady / Términos");
+    assert_eq!(
+        config.enrollment.contact_required,
+        crate::domain::enrollment::ContactRule::Phone,
+        "the environment wins over the file"
+    );
+    assert_eq!(config.kiosk.idle_seconds, 90);
+
+    let bad = write(&dir, "bad.toml", "[enrollment]\ncontact_required = \"fax\"\n");
+    assert!(load_err(&sources(Some(&bad), &[])).contains("enrollment.contact_required"));
+    let check = |edit: fn(&mut Config)| {
+        let mut config = Config::default();
+        edit(&mut config);
+        config.validate().map_err(|e| e.to_string())
+    };
+    assert!(check(|c| c.kiosk.idle_seconds = 9).is_err());
+    assert!(check(|c| c.kiosk.idle_seconds = 3600).is_ok());
+    assert!(check(|c| c.enrollment.terms_version = " ".into()).is_err());
+    assert!(check(|c| c.enrollment.terms_version = " 2 ".into()).is_err());
+    assert!(check(|c| c.enrollment.terms_text = "\n".into()).is_err());
+}

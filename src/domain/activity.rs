@@ -7,14 +7,28 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ActivityKind {
-    Created { via: String },
+    Created {
+        via: String,
+    },
     Deactivated,
     DetailsChanged,
-    JoinedUnit { unit_kind: String, unit_name: String },
-    TrainingAssigned { module_title: String },
-    ModuleCompleted { module_title: String },
+    JoinedUnit {
+        unit_kind: String,
+        unit_name: String,
+    },
+    TrainingAssigned {
+        module_title: String,
+    },
+    ModuleCompleted {
+        module_title: String,
+    },
     PinIssued,
     StaffSignedIn,
+    /// Came through a training access link: as a newcomer, or an existing user who proved who they are.
+    EnrolledViaLink {
+        link_name: String,
+        existing_user: bool,
+    },
 }
 
 /// One entry of the log.

@@ -1,8 +1,10 @@
 //! Pure rules of sitegate: identifiers, people, organisation units, training. No I/O, no axum, redb or tokio.
 
 pub mod activity;
+pub mod enrollment;
 pub mod error;
 pub mod ids;
+pub mod link;
 pub mod org;
 pub mod person;
 pub mod staff;

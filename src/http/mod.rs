@@ -1,11 +1,14 @@
 //! HTTP: the router of the whole API, its state and layers. Areas live one per file; errors map in `error.rs`.
 
 pub mod auth;
+pub mod enroll;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod kiosk;
 pub mod layers;
+pub mod link_export;
+pub mod links;
 pub mod openapi;
 pub mod serve;
 pub mod tls;
@@ -83,6 +86,12 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
             training::manage_routes(),
         ))
         .merge(area(state, Access::Roles(roles::STAFF), health::staff_routes()))
+        .merge(area(state, Access::Public, enroll::public_routes()))
+        .merge(area(
+            state,
+            Access::Roles(roles::MANAGERS),
+            links::manage_routes(),
+        ))
         .split_for_parts()
 }
 

@@ -13,6 +13,8 @@ use super::error::Problem;
         (name = "auth", description = "Staff sign-in and sessions"),
         (name = "users", description = "User records"),
         (name = "training", description = "Modules, assignments, groups, sites and regions"),
+        (name = "enrollment", description = "The kiosk and phones: self-enrollment through training access links"),
+        (name = "links", description = "Training access links for staff: settings, usage, CSV, poster"),
     )
 )]
 #[derive(Debug)]

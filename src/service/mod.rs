@@ -3,8 +3,11 @@
 pub mod admin;
 pub mod auth;
 pub mod demo;
+pub mod enrollment;
 pub mod error;
+pub mod links;
 pub mod org;
+pub mod proof;
 pub mod training;
 pub mod users;
 
@@ -50,6 +53,13 @@ pub struct SiteSettings {
     pub site_name: String,
     pub pin_length: u8,
     pub sessions: SessionPolicy,
+    /// Terms and contact rule for self-enrollment through access links.
+    pub enrollment: enrollment::EnrollmentSettings,
+    /// Seconds untouched before the kiosk returns to its start screen.
+    pub kiosk_idle_seconds: u32,
+    /// `https://host[:port]` that phones on the site network reach, when configured; else the
+    /// address a staff browser used is taken for link URLs.
+    pub public_base_url: Option<String>,
 }
 
 /// Everything a use case needs: the store, the clock, the keys and the site's settings.

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod codec;
 pub mod credentials;
 mod error;
+pub mod links;
 pub mod migrations;
 pub mod org;
 pub mod outbox;

@@ -6,9 +6,11 @@ use super::StoreError;
 use super::audit::AuditEntry;
 use super::codec::{Record, Versioned};
 use super::credentials::StaffCredential;
+use super::links::LinkUse;
 use super::outbox::OutboxEvent;
 use super::sessions::StoredSession;
 use crate::domain::activity::ActivityEntry;
+use crate::domain::link::AccessLink;
 use crate::domain::org::Unit;
 use crate::domain::training::{Assignment, Completion, Module};
 use crate::domain::user::User;
@@ -29,6 +31,9 @@ pub mod names {
     pub const SESSIONS: &str = "sessions";
     pub const AUDIT: &str = "audit";
     pub const OUTBOX: &str = "outbox";
+    pub const ACCESS_LINKS: &str = "access_links";
+    pub const LINK_BY_TOKEN: &str = "link_by_token";
+    pub const LINK_USAGE: &str = "link_usage";
 }
 
 /// Setting name → value (`schema_version`, `gateway_id`, counters).
@@ -65,6 +70,15 @@ pub const AUDIT: TableDefinition<(i128, u64), Versioned<AuditEntry>> = TableDefi
 /// Gateway sequence number (gap-free, from 1) → event for the central system.
 pub const OUTBOX: TableDefinition<u64, Versioned<OutboxEvent>> = TableDefinition::new(names::OUTBOX);
 
+/// Link UUID → training access link.
+pub const ACCESS_LINKS: TableDefinition<u128, Versioned<AccessLink>> =
+    TableDefinition::new(names::ACCESS_LINKS);
+/// SHA-256 of a link token → link UUID (hashed, so a lookup's timing says nothing about tokens).
+pub const LINK_BY_TOKEN: TableDefinition<&[u8; 32], u128> = TableDefinition::new(names::LINK_BY_TOKEN);
+/// (link UUID, user ID) → when and where that user came through the link (one row per distinct user).
+pub const LINK_USAGE: TableDefinition<(u128, &str), Versioned<LinkUse>> =
+    TableDefinition::new(names::LINK_USAGE);
+
 /// Open (and so create) every table, so that reads never meet a missing table.
 pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(META)?;
@@ -81,6 +95,9 @@ pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(SESSIONS)?;
     tx.open_table(AUDIT)?;
     tx.open_table(OUTBOX)?;
+    tx.open_table(ACCESS_LINKS)?;
+    tx.open_table(LINK_BY_TOKEN)?;
+    tx.open_table(LINK_USAGE)?;
     Ok(())
 }
 
@@ -101,4 +118,7 @@ impl Record for Completion {
 }
 impl Record for ActivityEntry {
     const NAME: &'static str = "activity_entry";
+}
+impl Record for AccessLink {
+    const NAME: &'static str = "access_link";
 }
