@@ -90,7 +90,7 @@ export function enrollScreen(app, token) {
     } else if (res.code === "terms_not_accepted") {
       state.errors.accept = app.t("error.terms_not_accepted");
     } else if (res.code === "contact_required") {
-      state.errors.email = app.t("error.contact_required");
+      state.errors[res.field === "phone" ? "phone" : "email"] = app.t(res.field ? "error.required" : "error.contact_required");
     } else if (res.field && FORM_FIELDS.includes(res.field)) {
       state.errors[res.field] = problemText(app, res.code, res.field);
     } else {
