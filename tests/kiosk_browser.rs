@@ -116,6 +116,8 @@ async fn prepare(gw: &Gateway, clock: &ManualClock) -> Value {
 
     let seeded = enroll(seed["token"].clone(), "Ana", "ana.existing@example.com").await;
     clock.advance(time::Duration::hours(2));
+    // The staff session idled through those two hours: the scenarios get a fresh one.
+    let token = gw.sign_in(&staff_id, &staff_pin).await;
 
     let brief = |l: &Value| json!({"id": l["id"], "token": l["token"], "name": l["name"]});
     json!({

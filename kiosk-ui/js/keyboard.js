@@ -10,11 +10,12 @@
 import { h, replace } from "./dom.js";
 import { ALPHABET } from "./ids.js";
 
-/** Letter rows and the accented letters of each language's layout. */
+/** Letter rows and the accented letters of each language's layout (ñ and ç sit on the letter
+ *  rows, where Spanish and Portuguese keyboards have them). */
 export const LAYOUTS = {
   en: { rows: ["qwertyuiop", "asdfghjkl'", "zxcvbnm-"], accents: "éèëïöüçñáà" },
-  es: { rows: ["qwertyuiop", "asdfghjklñ", "zxcvbnm-'"], accents: "áéíóúüñ" },
-  pt: { rows: ["qwertyuiop", "asdfghjklç", "zxcvbnm-'"], accents: "ãõçáâêóôàéíú" },
+  es: { rows: ["qwertyuiop", "asdfghjklñ", "zxcvbnm-'"], accents: "áéíóúü" },
+  pt: { rows: ["qwertyuiop", "asdfghjklç", "zxcvbnm-'"], accents: "ãõáâêóôàéíú" },
   pl: { rows: ["qwertyuiop", "asdfghjkl'", "zxcvbnm-"], accents: "ąćęłńóśźż" },
 };
 

@@ -75,9 +75,11 @@ for (const p of PEOPLE) {
     // The gateway holds what was typed, as typed.
     const user = await callApi("GET", `/api/users/${encodeURIComponent(shownId)}`, undefined, { token: fixture.staff.token });
     assert.equal(user.status, 200, JSON.stringify(user.body));
-    assert.equal(user.body.given_name, p.given);
-    assert.equal(user.body.family_name, p.family);
-    assert.equal(user.body.language, p.lang);
+    assert.equal(user.body.user.given_name, p.given);
+    assert.equal(user.body.user.family_name, p.family);
+    assert.equal(user.body.user.language, p.lang);
+    assert.equal(user.body.user.email, p.email);
+    assert.equal(user.body.user.employer, p.employer);
 
     // Done asks once more about the PIN, then the kiosk is back at the start, in English.
     await page.tap('[data-action="done"]');
@@ -174,26 +176,33 @@ test("validation errors are shown at their fields in the worker's language, and 
 
 const ACCENTS = { en: "éç", es: "ñáéíóúü", pt: "ãõçáâêóô", pl: "ąćęłńóśźż" };
 
-test("each language's keyboard has its accented letters", async () => {
-  const page = await touchPage(browser, PORTRAIT);
-  await page.goto(kioskUrl(`/enroll/${fixture.links.forms.token}`));
-  await page.waitForSelector("#given_name");
-  for (const [lang, letters] of Object.entries(ACCENTS)) {
-    await chooseLanguage(page, lang);
-    await page.tap("#family_name");
-    await page.waitForSelector('.kb[data-layout="text"]');
-    for (const letter of letters) {
-      assert.equal(await page.locator(`.kb [data-key="${letter}"]`).count(), 1, `${lang} ${letter}`);
+for (const [orientation, viewport] of [["portrait", PORTRAIT], ["landscape", LANDSCAPE]]) {
+  test(`each language's keyboard has its accented letters, and every key label fits, ${orientation}`, async () => {
+    const page = await touchPage(browser, viewport);
+    await page.goto(kioskUrl(`/enroll/${fixture.links.forms.token}`));
+    await page.waitForSelector("#given_name");
+    for (const [lang, letters] of Object.entries(ACCENTS)) {
+      await chooseLanguage(page, lang);
+      for (const [field, layout] of [["#phone", "phone"], ["#email", "email"], ["#family_name", "text"]]) {
+        await page.tap(field);
+        await page.waitForSelector(`.kb[data-layout="${layout}"]`);
+        assert.deepEqual(await overflowing(page, ".kb"), [], `${lang} ${layout}`);
+      }
+      for (const letter of letters) {
+        assert.equal(await page.locator(`.kb [data-key="${letter}"]`).count(), 1, `${lang} ${letter}`);
+      }
+      assert.equal(await page.locator('.kb [data-key="space"]').textContent(), msg(lang, "kb.space"));
+      assert.equal(await page.locator('.kb [data-key="next"]').textContent(), msg(lang, "kb.done"));
+      await shot(page, `keyboard-${lang}-${orientation}`);
     }
-    assert.equal(await page.locator('.kb [data-key="space"]').textContent(), msg(lang, "kb.space"));
-    await shot(page, `keyboard-${lang}-portrait`);
-  }
-  // The extra panel holds every accented letter of all four, and more.
-  await page.tap('.kb [data-key="more"]');
-  for (const letter of "ąñãçßøå") assert.equal(await page.locator(`.kb [data-key="${letter}"]`).count(), 1, letter);
-  await shot(page, "keyboard-more-accents-portrait");
-  await page.context().close();
-});
+    // The extra panel holds every accented letter of all four, and more.
+    await page.tap('.kb [data-key="more"]');
+    for (const letter of "ąñãçßøå") assert.equal(await page.locator(`.kb [data-key="${letter}"]`).count(), 1, letter);
+    assert.deepEqual(await overflowing(page, ".kb"), []);
+    await shot(page, `keyboard-more-accents-${orientation}`);
+    await page.context().close();
+  });
+}
 
 test("idle in the middle of a form: back to the start, and the form is empty again", async () => {
   const page = await touchPage(browser, LANDSCAPE);

@@ -92,9 +92,10 @@ export async function typeOnKeyboard(page, text) {
       await page.tap('.kb [data-key="more"]');
       button = page.locator(`.kb [data-key="${lower}"]`);
     }
-    const wantUpper = ch !== lower;
+    const letter = ch.toLocaleLowerCase() !== ch.toLocaleUpperCase();
+    const wantUpper = letter && ch === ch.toLocaleUpperCase();
     const shift = page.locator('.kb [data-key="shift"]');
-    if ((await shift.count()) && ch.toLocaleUpperCase() !== lower) {
+    if (letter && (await shift.count())) {
       const on = (await shift.getAttribute("aria-pressed")) === "true";
       if (on !== wantUpper) await shift.tap();
     }
