@@ -22,7 +22,7 @@ export const LAYOUTS = {
 /** Every accented letter of the four layouts and of common names beyond them. */
 export const MORE_ACCENTS = [
   ...new Set(
-    (Object.values(LAYOUTS).map((l) => l.accents).join("") + "äöüßåøæèìòùâêîôûëïÿýčďěňřšťůžđğışőű").split(""),
+    (Object.values(LAYOUTS).map((l) => l.accents).join("") + "äöüßåøæèìòùâêîôûëïÿýčďěňřšťůžđğşőű").split(""),
   ),
 ].join("");
 
@@ -123,8 +123,7 @@ export class Keyboard {
       clear: { label: this.t("kb.clear") },
       next: { label: this.t("kb.done") },
     }[k];
-    const upper = this.shift && this.kind() === "text";
-    const label = special ? special.label : upper ? k.toLocaleUpperCase(this.lang) : k;
+    const label = special ? special.label : this.cased(k);
     return h(
       "button",
       {
@@ -138,6 +137,13 @@ export class Keyboard {
       },
       label,
     );
+  }
+
+  /** A letter as shift makes it; one without a single-letter capital (ß) stays as it is. */
+  cased(k) {
+    if (!(this.shift && this.kind() === "text")) return k;
+    const upper = k.toLocaleUpperCase(this.lang);
+    return [...upper].length === 1 ? upper : k;
   }
 
   press(k) {
@@ -156,7 +162,7 @@ export class Keyboard {
     if (k === "back") edit(input, "back");
     else if (k === "clear") edit(input, "clear");
     else if (k === "space") edit(input, " ");
-    else edit(input, this.shift && this.kind() === "text" ? k.toLocaleUpperCase(this.lang) : k);
+    else edit(input, this.cased(k));
     const shift = this.autoShift();
     if (shift !== this.shift) {
       this.shift = shift;

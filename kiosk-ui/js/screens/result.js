@@ -127,7 +127,8 @@ export function resultScreen(app, data, { existing }) {
         "div",
         { class: "id-box" },
         h("p", { class: "label" }, app.t("result.your_id")),
-        h("p", { class: "big-code user-id", "data-user-id": user.id }, formatUserId(user.id)),
+        // A central system's IDs may be long (up to 64 characters): those wrap, smaller.
+        h("p", { class: `big-code user-id${formatUserId(user.id).length > 12 ? " long" : ""}`, "data-user-id": user.id }, formatUserId(user.id)),
       ),
       pinBox(),
       training(),
