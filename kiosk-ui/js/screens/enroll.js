@@ -88,6 +88,8 @@ export function enrollScreen(app, token) {
     if (LINK_CODES.includes(res.code)) {
       state.banner = { code: res.code, link: true };
     } else if (res.code === "terms_not_accepted") {
+      // The site changed its terms since this page loaded: show the new text to accept.
+      if (res.field === "terms_version") refreshTerms();
       state.errors.accept = app.t("error.terms_not_accepted");
     } else if (res.code === "contact_required") {
       state.errors[res.field === "phone" ? "phone" : "email"] = app.t(res.field ? "error.required" : "error.contact_required");
@@ -96,6 +98,13 @@ export function enrollScreen(app, token) {
     } else {
       state.banner = { code: res.code, link: false, field: res.field };
     }
+  }
+
+  async function refreshTerms() {
+    state.values.accept = false;
+    const res = await get("/api/kiosk/config");
+    if (res.ok && res.data) app.config = { ...app.config, ...res.data };
+    if (app.screen === screen) app.render();
   }
 
   function showErrors() {
