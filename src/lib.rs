@@ -263,8 +263,12 @@ pub async fn run(
     );
 
     let discovery = discovery::start(&config, &tasks, https_addr, &gateway_id, &tls.fingerprint);
-    let state =
-        http::AppState::new(services, tasks.health(), fingerprint, gateway_id).with_discovery(discovery);
+    let state = http::AppState::new(services, tasks.health(), fingerprint, gateway_id)
+        .with_discovery(discovery)
+        .with_kiosk_ui(http::kiosk::UiSource::from_config(config.kiosk.ui_dir.as_deref()));
+    if let Some(dir) = &config.kiosk.ui_dir {
+        tracing::info!(dir = %dir.display(), "kiosk UI served from disk (development)");
+    }
     let limits = http::Limits {
         body_bytes: config.server.body_limit_bytes,
         timeout: Duration::from_secs(config.server.request_timeout_secs),

@@ -95,4 +95,7 @@ contact_required = "email_or_phone"
 # Seconds untouched after which the kiosk returns to its start screen and forgets what was
 # typed: 10 to 3600.
 idle_seconds = 60
+# Serve the kiosk UI from this folder instead of the copy built into the binary, so that edits
+# show on reload (development). Default: the built-in copy.
+# ui_dir = "./kiosk-ui"
 "#;

@@ -227,11 +227,18 @@ pub const DEFAULT_TERMS: &str = "I agree that this site keeps my name, contact d
 pub struct KioskConfig {
     /// Seconds untouched after which the kiosk returns to its start screen and forgets what was typed.
     pub idle_seconds: u32,
+    /// Serve the kiosk UI from this folder instead of the copy built into the binary
+    /// (development: edit, reload). `None`: the embedded copy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ui_dir: Option<PathBuf>,
 }
 
 impl Default for KioskConfig {
     fn default() -> Self {
-        KioskConfig { idle_seconds: 60 }
+        KioskConfig {
+            idle_seconds: 60,
+            ui_dir: None,
+        }
     }
 }
 

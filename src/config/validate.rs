@@ -49,7 +49,11 @@ fn validate_enrollment(config: &Config) -> Result<(), ConfigError> {
             format!("is longer than {TERMS_TEXT_MAX_CHARS} characters"),
         ));
     }
-    in_range("kiosk.idle_seconds", config.kiosk.idle_seconds, &KIOSK_IDLE_RANGE)
+    in_range("kiosk.idle_seconds", config.kiosk.idle_seconds, &KIOSK_IDLE_RANGE)?;
+    if let Some(dir) = &config.kiosk.ui_dir {
+        non_empty_path("kiosk.ui_dir", dir)?;
+    }
+    Ok(())
 }
 
 fn validate_site(config: &Config) -> Result<(), ConfigError> {

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod gateway;
 pub mod health;
+pub mod kiosk;
 pub mod layers;
 pub mod link_export;
 pub mod links;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub gateway_id: Arc<str>,
     /// mDNS status and the facts for setting a headset up by hand.
     pub discovery: crate::discovery::DiscoveryHandle,
+    /// Where the kiosk UI's files come from.
+    pub kiosk_ui: Arc<kiosk::UiSource>,
     openapi: Arc<OnceLock<String>>,
 }
 
@@ -49,12 +52,19 @@ impl AppState {
             fingerprint: fingerprint.into(),
             gateway_id: gateway_id.into(),
             discovery: crate::discovery::DiscoveryHandle::default(),
+            kiosk_ui: Arc::new(kiosk::UiSource::Embedded),
             openapi: Arc::new(OnceLock::new()),
         }
     }
 
     pub fn with_discovery(mut self, discovery: crate::discovery::DiscoveryHandle) -> AppState {
         self.discovery = discovery;
+        self
+    }
+
+    /// Serve the kiosk UI from `source` (the embedded copy by default).
+    pub fn with_kiosk_ui(mut self, source: kiosk::UiSource) -> AppState {
+        self.kiosk_ui = Arc::new(source);
         self
     }
 }
@@ -100,7 +110,10 @@ pub fn router(state: AppState, listener: ListenerKind, limits: Limits) -> Router
     let (routes, doc) = api(&state);
     let json = doc.to_pretty_json().unwrap_or_default();
     let _ = state.openapi.set(json);
-    let router = routes.fallback(not_found).with_state(state);
+    let router = routes
+        .merge(kiosk::routes())
+        .fallback(not_found)
+        .with_state(state);
     layers::wrap(router, listener, limits.body_bytes, limits.timeout)
 }
 
