@@ -4,6 +4,7 @@ pub mod admin_socket;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod discovery;
 pub mod domain;
 pub mod headset_client;
 pub mod http;
@@ -74,6 +75,7 @@ impl StartError {
     pub fn exit_code(&self) -> u8 {
         match self {
             StartError::Bind { .. }
+            | StartError::StateDir { .. }
             | StartError::KioskNotLoopback(_)
             | StartError::Tls(_)
             | StartError::Store(store::StoreError::InUse(_)) => 2,
@@ -122,7 +124,14 @@ pub struct RunOptions {
 
 /// Open the store in the state directory.
 pub fn open_store(state_dir: &Path) -> Result<Store, store::StoreError> {
-    Store::open(&state_dir.join(DB_FILE))
+    use std::os::unix::fs::PermissionsExt;
+    let path = state_dir.join(DB_FILE);
+    let store = Store::open(&path)?;
+    // The file holds names, contacts and credential tags: owner only, whatever the umask.
+    if let Err(e) = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
+        tracing::warn!(error = %e, path = %path.display(), "cannot make the database private");
+    }
+    Ok(store)
 }
 
 /// Settings the services take from configuration.
@@ -136,6 +145,13 @@ pub fn site_settings(config: &Config) -> SiteSettings {
             idle_laptop: secs(config.security.staff_idle_laptop_secs),
             absolute: secs(config.security.staff_absolute_secs),
         },
+        enrollment: service::enrollment::EnrollmentSettings {
+            terms_version: config.enrollment.terms_version.clone(),
+            terms_text: config.enrollment.terms_text.clone(),
+            contact_required: config.enrollment.contact_required,
+        },
+        kiosk_idle_seconds: config.kiosk.idle_seconds,
+        public_base_url: public_base_url(config),
         credentials: credential_settings(config),
     }
 }
@@ -168,16 +184,39 @@ pub fn credential_settings(config: &Config) -> service::CredentialSettings {
     }
 }
 
-fn make_state_dir(dir: &Path) -> Result<(), StartError> {
-    use std::os::unix::fs::DirBuilderExt;
+/// The HTTPS address phones reach, from the first configured public host name and the listen port.
+fn public_base_url(config: &Config) -> Option<String> {
+    let host = config.server.public_hostnames.first()?;
+    Some(match config.server.listen.port() {
+        443 => format!("https://{host}"),
+        port => format!("https://{host}:{port}"),
+    })
+}
+
+/// Make the state directory readable by its owner only (0700), creating it when missing: it holds
+/// the database, the key file and the certificate's key.
+pub fn make_state_dir(dir: &Path) -> Result<(), StartError> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let err = |source| StartError::StateDir {
+        path: dir.to_path_buf(),
+        source,
+    };
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
-        .map_err(|source| StartError::StateDir {
-            path: dir.to_path_buf(),
-            source,
-        })
+        .map_err(err)?;
+    let meta = std::fs::metadata(dir).map_err(err)?;
+    if !meta.is_dir() {
+        return Err(err(std::io::Error::new(
+            std::io::ErrorKind::NotADirectory,
+            "it is not a directory",
+        )));
+    }
+    if meta.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
+    }
+    Ok(())
 }
 
 /// Run the gateway on bound listeners until `shutdown` resolves, then stop cleanly.
@@ -189,6 +228,19 @@ pub async fn run(
 ) -> Result<(), StartError> {
     http::tls::install_crypto_provider();
     let state_dir = config.state_dir();
+    // Configured certificate files are checked before anything is created, so a refused start
+    // leaves a fresh box as it was.
+    let hostnames = &config.server.public_hostnames;
+    let (cert_file, key_file) = (
+        config.server.tls_cert_file.as_deref(),
+        config.server.tls_key_file.as_deref(),
+    );
+    let configured_tls = match (cert_file, key_file) {
+        (Some(_), Some(_)) => Some(http::tls::load_or_create(
+            cert_file, key_file, &state_dir, hostnames,
+        )?),
+        _ => None,
+    };
     make_state_dir(&state_dir)?;
     let store = {
         let dir = state_dir.clone();
@@ -197,12 +249,10 @@ pub async fn run(
             .map_err(|_| StartError::Store(store::StoreError::Join))??
     };
     let keys = Arc::new(keys::Keys::load_or_create(&config.key_file())?);
-    let tls = http::tls::load_or_create(
-        config.server.tls_cert_file.as_deref(),
-        config.server.tls_key_file.as_deref(),
-        &state_dir,
-        &config.server.public_hostnames,
-    )?;
+    let tls = match configured_tls {
+        Some(tls) => tls,
+        None => http::tls::load_or_create(cert_file, key_file, &state_dir, hostnames)?,
+    };
     let fingerprint = tls.fingerprint.base64url();
     let clock = options.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
     let services = Services::new(store.clone(), clock, keys, site_settings(&config));
@@ -249,7 +299,13 @@ pub async fn run(
         service::security::tick_security_clock(services.clone(), SECURITY_TICK, tasks.shutdown()),
     );
 
-    let state = http::AppState::new(services, tasks.health(), fingerprint, gateway_id);
+    let discovery = discovery::start(&config, &tasks, https_addr, &gateway_id, &tls.fingerprint);
+    let state = http::AppState::new(services, tasks.health(), fingerprint, gateway_id)
+        .with_discovery(discovery)
+        .with_kiosk_ui(http::kiosk::UiSource::from_config(config.kiosk.ui_dir.as_deref()));
+    if let Some(dir) = &config.kiosk.ui_dir {
+        tracing::info!(dir = %dir.display(), "kiosk UI served from disk (development)");
+    }
     let limits = http::Limits {
         body_bytes: config.server.body_limit_bytes,
         timeout: Duration::from_secs(config.server.request_timeout_secs),

@@ -203,6 +203,9 @@ async fn bad_input_gets_one_clear_problem_and_changes_nothing() {
         let b: Value = res.json().await.unwrap();
         assert_problem(s, &b, status, code);
         assert!(b["detail"].as_str().is_some_and(|d| !d.is_empty()), "{b}");
+        if code == "invalid_body" || code == "invalid_field" {
+            assert!(b["field"].is_string(), "the problem names the field: {b}");
+        }
     }
     let (s, b) = gw.get("/api/users/ABCDE-FGHJK", Some(&token)).await;
     assert_problem(s, &b, 422, "id_typo");

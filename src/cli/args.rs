@@ -10,7 +10,7 @@ use super::Outcome;
 use crate::domain::org::UnitKind;
 use crate::domain::staff::Role;
 use crate::domain::user::{AccessLevel, NewUserInput};
-use crate::service::admin::{AdminRequest, TargetRef, UnitRef};
+use crate::service::admin::{AdminRequest, NewLinkRef, TargetRef, UnitRef};
 use crate::service::devices::DeviceChange;
 use crate::service::training::NewModule;
 
@@ -46,14 +46,19 @@ pub enum Command {
     /// Paired headsets and kiosk tablets, and pairing requests.
     #[command(subcommand)]
     Device(DeviceCmd),
-    /// The reference headset client: pair, log in, report progress, log out (speaks only the public API).
+    /// Training access links: create, list, show usage, deactivate, reactivate, pin to the kiosk.
     #[command(subcommand)]
-    Headset(super::headset::HeadsetCmd),
+    Link(LinkCmd),
     /// Configuration: print an example, or check a file.
     #[command(subcommand)]
     Config(ConfigCmd),
     /// Exit 0 when the gateway running on this box answers ready.
     Healthcheck(HealthcheckArgs),
+    /// The gateway's URL(s) and certificate fingerprint, as text and a QR, for setting headsets up by hand.
+    Info,
+    /// The reference headset client: find gateways, pair, log in, report progress, log out (speaks only the public API).
+    #[command(subcommand)]
+    Headset(super::headset::HeadsetCmd),
 }
 
 #[derive(Debug, Args)]
@@ -191,6 +196,47 @@ pub enum TrainingCmd {
     },
     /// List modules and assignments.
     List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LinkCmd {
+    /// Create an access link (prints its URL).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// After this date (YYYY-MM-DD, end of that day UTC) or RFC 3339 date-time it enrolls nobody.
+        #[arg(long, value_parser = parse_due)]
+        expires: Option<OffsetDateTime>,
+        /// Most distinct users it may enroll.
+        #[arg(long)]
+        cap: Option<u32>,
+        /// Group to allocate enrollees to, by name or UUID (repeatable).
+        #[arg(long = "group")]
+        groups: Vec<String>,
+        #[arg(long = "site")]
+        sites: Vec<String>,
+        #[arg(long = "region")]
+        regions: Vec<String>,
+        /// Show it as a tile on the kiosk's start screen.
+        #[arg(long)]
+        pinned: bool,
+    },
+    /// List access links.
+    List,
+    /// Show a link (by UUID or name) with its URL and who came through it.
+    Show { link: String },
+    /// Deactivate a link: it enrolls nobody until reactivated.
+    Deactivate { link: String },
+    /// Reactivate a deactivated link.
+    Reactivate { link: String },
+    /// Pin a link to the kiosk's start screen (or take it off with --off).
+    Pin {
+        link: String,
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -334,8 +380,52 @@ pub(super) fn to_request(cmd: Command) -> Result<AdminRequest, Outcome> {
             }
         }
         Command::Training(TrainingCmd::List) => AdminRequest::TrainingList,
-        Command::Serve(_) | Command::Config(_) | Command::Healthcheck(_) | Command::Headset(_) => {
+        Command::Link(cmd) => link_request(cmd),
+        Command::Serve(_)
+        | Command::Config(_)
+        | Command::Healthcheck(_)
+        | Command::Info
+        | Command::Headset(_) => {
             return Err(Outcome::fail(2, "not a data command"));
         }
     })
+}
+
+fn link_request(cmd: LinkCmd) -> AdminRequest {
+    match cmd {
+        LinkCmd::Add {
+            name,
+            description,
+            expires,
+            cap,
+            groups,
+            sites,
+            regions,
+            pinned,
+        } => {
+            let mut units = Vec::new();
+            for (kind, keys) in [
+                (UnitKind::Group, groups),
+                (UnitKind::Site, sites),
+                (UnitKind::Region, regions),
+            ] {
+                units.extend(keys.into_iter().map(|key| UnitRef { kind, key }));
+            }
+            AdminRequest::LinkAdd {
+                link: NewLinkRef {
+                    name,
+                    description,
+                    expires_at: expires,
+                    cap,
+                    units,
+                    pinned,
+                },
+            }
+        }
+        LinkCmd::List => AdminRequest::LinkList,
+        LinkCmd::Show { link } => AdminRequest::LinkShow { link },
+        LinkCmd::Deactivate { link } => AdminRequest::LinkDeactivate { link },
+        LinkCmd::Reactivate { link } => AdminRequest::LinkReactivate { link },
+        LinkCmd::Pin { link, off } => AdminRequest::LinkPin { link, pinned: !off },
+    }
 }

@@ -18,6 +18,12 @@ pub struct ClientDir {
 
 #[derive(Debug, Subcommand)]
 pub enum HeadsetCmd {
+    /// Find gateways on the local network (mDNS) and print what each announces.
+    Discover {
+        /// Seconds to listen for answers (1 to 600).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=600))]
+        timeout: u64,
+    },
     /// Ask the gateway to pair, show the comparison code, wait for staff to approve.
     Pair {
         #[command(flatten)]
@@ -87,6 +93,9 @@ fn pretty(v: &serde_json::Value) -> String {
 /// Run a headset command.
 pub async fn run(cmd: HeadsetCmd) -> Outcome {
     match cmd {
+        HeadsetCmd::Discover { timeout } => {
+            super::discovery::discover(std::time::Duration::from_secs(timeout)).await
+        }
         HeadsetCmd::Pair {
             dir,
             url,

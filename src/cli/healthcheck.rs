@@ -62,7 +62,7 @@ impl ServerCertVerifier for Pinned {
     }
 }
 
-fn cert_fingerprint(config: &Config) -> Result<[u8; 32], String> {
+pub(super) fn cert_fingerprint(config: &Config) -> Result<[u8; 32], String> {
     let path = config
         .server
         .tls_cert_file

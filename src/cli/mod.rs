@@ -1,9 +1,11 @@
-//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `device …`, `headset …`, `config …`, `healthcheck`. Parses, dispatches, prints one clear line on failure.
+//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `link …`, `device …`, `headset …`, `config …`, `healthcheck`, `info`. Parses, dispatches, prints one clear line on failure.
 
 mod args;
+mod discovery;
 mod headset;
 mod healthcheck;
 mod render;
+mod render_links;
 
 use std::path::PathBuf;
 
@@ -59,7 +61,16 @@ pub async fn run_command(cli: Cli) -> Outcome {
         Command::Headset(cmd) => headset::run(cmd).await,
         Command::Config(args::ConfigCmd::Example) => Outcome::ok(config::example()),
         Command::Config(args::ConfigCmd::Check { file }) => match config::check_file(&file) {
-            Ok(_) => Outcome::ok(format!("{}: ok\n", file.display())),
+            Ok(c) => match (&c.server.tls_cert_file, &c.server.tls_key_file) {
+                (Some(cert), Some(key)) => {
+                    crate::http::tls::install_crypto_provider();
+                    match crate::http::tls::load_or_create(Some(cert), Some(key), &c.state_dir(), &[]) {
+                        Ok(_) => Outcome::ok(format!("{}: ok\n", file.display())),
+                        Err(e) => Outcome::fail(2, format!("{}: {e}", file.display())),
+                    }
+                }
+                _ => Outcome::ok(format!("{}: ok\n", file.display())),
+            },
             Err(e) => Outcome::fail(2, e),
         },
         Command::Healthcheck(h) => {
@@ -75,6 +86,16 @@ pub async fn run_command(cli: Cli) -> Outcome {
             };
             healthcheck::run(&config, h.url.as_deref()).await
         }
+        Command::Info => match load_config(
+            cli.config,
+            Overrides {
+                state_dir: cli.state_dir,
+                ..Default::default()
+            },
+        ) {
+            Ok(c) => discovery::info(&c),
+            Err(o) => o,
+        },
         other => {
             let request = match args::to_request(other) {
                 Ok(r) => r,
@@ -124,6 +145,10 @@ pub async fn admin(config: &Config, request: AdminRequest) -> Result<AdminRespon
             exit_code: 1,
         });
     }
+    crate::make_state_dir(&state_dir).map_err(|e| CommandError {
+        message: e.to_string(),
+        exit_code: 1,
+    })?;
     let store = crate::open_store(&state_dir).map_err(in_use)?;
     let keys = crate::keys::Keys::load_or_create(&config.key_file()).map_err(|e| fail(e.to_string()))?;
     let services = crate::service::Services::new(

@@ -205,6 +205,9 @@ pub fn render(resp: &AdminResponse) -> String {
         AdminResponse::Device { device } => {
             let _ = writeln!(s, "{}", device_line(device));
         }
+        AdminResponse::Link { .. } | AdminResponse::Links { .. } | AdminResponse::LinkReport { .. } => {
+            s.push_str(&super::render_links::render(resp));
+        }
     }
     s
 }

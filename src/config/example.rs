@@ -108,4 +108,22 @@ interfaces = []
 # api_token = "..."
 # File holding the token (a trailing newline is ignored), read at start.
 # api_token_file = "/etc/sitegate/central-token"
+
+[enrollment]
+# Label of the current terms (1 to 64 characters). A worker accepts this version when enrolling;
+# change it whenever terms_text changes, so that nobody accepts a text they did not see.
+terms_version = "1"
+# The terms shown on the kiosk and the phone page (at most 20000 characters).
+terms_text = "I agree that this site keeps my name, contact details and training records to organise my safety training, and shares them with the training provider. I will follow the safety rules of the site while training."
+# How an enrolling worker must be reachable: "email_or_phone" (at least one), "email", "phone"
+# or "none".
+contact_required = "email_or_phone"
+
+[kiosk]
+# Seconds untouched after which the kiosk returns to its start screen and forgets what was
+# typed: 10 to 3600.
+idle_seconds = 60
+# Serve the kiosk UI from this folder instead of the copy built into the binary, so that edits
+# show on reload (development). Default: the built-in copy.
+# ui_dir = "./kiosk-ui"
 "#;

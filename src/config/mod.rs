@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::enrollment::ContactRule;
+
 pub use error::{ConfigError, Origin};
 pub use example::example;
 pub use load::{Overrides, Sources, check_file};
@@ -43,6 +45,11 @@ pub const DELAY_RANGE: RangeInclusive<u64> = 1..=86_400;
 pub const HEADSET_IDLE_RANGE: RangeInclusive<u64> = 60..=86_400;
 pub const HEADSET_ABSOLUTE_RANGE: RangeInclusive<u64> = 600..=604_800;
 pub const PAIRING_PENDING_RANGE: RangeInclusive<u32> = 1..=1000;
+pub const KIOSK_IDLE_RANGE: RangeInclusive<u32> = 10..=3600;
+/// Longest terms version label, in characters.
+pub const TERMS_VERSION_MAX_CHARS: usize = 64;
+/// Longest terms text, in characters.
+pub const TERMS_TEXT_MAX_CHARS: usize = 20_000;
 
 /// The whole configuration. Build one with [`Config::load`]; `Config::default()` is what an empty
 /// file gives.
@@ -58,6 +65,8 @@ pub struct Config {
     pub log: LogConfig,
     pub discovery: DiscoveryConfig,
     pub central: CentralConfig,
+    pub enrollment: EnrollmentConfig,
+    pub kiosk: KioskConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,6 +232,52 @@ pub struct CentralConfig {
     /// Read at load into `api_token`, after which this is `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_token_file: Option<PathBuf>,
+}
+
+/// Self-enrollment through access links: the site's terms and how workers must be reachable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EnrollmentConfig {
+    /// Label of the current terms; a worker must accept this version. Change it when the text changes.
+    pub terms_version: String,
+    /// The terms a worker accepts when enrolling, shown on the kiosk.
+    pub terms_text: String,
+    /// `email_or_phone`, `email`, `phone` or `none`.
+    pub contact_required: ContactRule,
+}
+
+impl Default for EnrollmentConfig {
+    fn default() -> Self {
+        EnrollmentConfig {
+            terms_version: "1".to_owned(),
+            terms_text: DEFAULT_TERMS.to_owned(),
+            contact_required: ContactRule::EmailOrPhone,
+        }
+    }
+}
+
+/// The terms shown when a site has not written its own.
+pub const DEFAULT_TERMS: &str = "I agree that this site keeps my name, contact details and training records to organise my safety training, and shares them with the training provider. I will follow the safety rules of the site while training.";
+
+/// The touch kiosk's behaviour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct KioskConfig {
+    /// Seconds untouched after which the kiosk returns to its start screen and forgets what was typed.
+    pub idle_seconds: u32,
+    /// Serve the kiosk UI from this folder instead of the copy built into the binary
+    /// (development: edit, reload). `None`: the embedded copy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ui_dir: Option<PathBuf>,
+}
+
+impl Default for KioskConfig {
+    fn default() -> Self {
+        KioskConfig {
+            idle_seconds: 60,
+            ui_dir: None,
+        }
+    }
 }
 
 impl Config {

@@ -81,6 +81,7 @@ fn example_names_every_key() {
     full.central.url = Some("https://c".into());
     full.central.api_token = Some(Secret::new("t"));
     full.central.api_token_file = Some("f".into());
+    full.kiosk.ui_dir = Some("u".into());
     let all_keys = dotted_keys(&toml::Table::try_from(&full).unwrap());
     let example_keys = dotted_keys(&toml::from_str(&uncommented).unwrap());
     assert_eq!(example_keys, all_keys);
@@ -282,4 +283,40 @@ fn loading_creates_no_files() {
     assert!(!config.key_file().exists());
     let entries: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(entries.len(), 1);
+}
+
+#[test]
+fn enrollment_and_kiosk_keys_load_and_validate() {
+    let dir = TempDir::new().unwrap();
+    let path = write(
+        &dir,
+        "sitegate.toml",
+        "[enrollment]\nterms_version = \"2026-11\"\nterms_text = \"Zasady / Términos\"\ncontact_required = \"email\"\n[kiosk]\nidle_seconds = 90\n",
+    );
+    let config = Config::load(&sources(
+        Some(&path),
+        &[("SITEGATE_ENROLLMENT__CONTACT_REQUIRED", "phone")],
+    ))
+    .unwrap();
+    assert_eq!(config.enrollment.terms_version, "2026-11");
+    assert_eq!(config.enrollment.terms_text, "Zasady / Términos");
+    assert_eq!(
+        config.enrollment.contact_required,
+        crate::domain::enrollment::ContactRule::Phone,
+        "the environment wins over the file"
+    );
+    assert_eq!(config.kiosk.idle_seconds, 90);
+
+    let bad = write(&dir, "bad.toml", "[enrollment]\ncontact_required = \"fax\"\n");
+    assert!(load_err(&sources(Some(&bad), &[])).contains("enrollment.contact_required"));
+    let check = |edit: fn(&mut Config)| {
+        let mut config = Config::default();
+        edit(&mut config);
+        config.validate().map_err(|e| e.to_string())
+    };
+    assert!(check(|c| c.kiosk.idle_seconds = 9).is_err());
+    assert!(check(|c| c.kiosk.idle_seconds = 3600).is_ok());
+    assert!(check(|c| c.enrollment.terms_version = " ".into()).is_err());
+    assert!(check(|c| c.enrollment.terms_version = " 2 ".into()).is_err());
+    assert!(check(|c| c.enrollment.terms_text = "\n".into()).is_err());
 }

@@ -7,8 +7,9 @@ use std::path::Path;
 
 use super::{
     BODY_LIMIT_RANGE, Config, ConfigError, DELAY_RANGE, FAILURES_RANGE, HEADSET_ABSOLUTE_RANGE,
-    HEADSET_IDLE_RANGE, OTP_MAX_OUTSTANDING_RANGE, OTP_VALID_RANGE, PAIRING_PENDING_RANGE, PIN_LENGTH_RANGE,
-    REQUEST_TIMEOUT_RANGE, STAFF_ABSOLUTE_RANGE, STAFF_IDLE_KIOSK_RANGE, STAFF_IDLE_LAPTOP_RANGE,
+    HEADSET_IDLE_RANGE, KIOSK_IDLE_RANGE, OTP_MAX_OUTSTANDING_RANGE, OTP_VALID_RANGE, PAIRING_PENDING_RANGE,
+    PIN_LENGTH_RANGE, REQUEST_TIMEOUT_RANGE, STAFF_ABSOLUTE_RANGE, STAFF_IDLE_KIOSK_RANGE,
+    STAFF_IDLE_LAPTOP_RANGE, TERMS_TEXT_MAX_CHARS, TERMS_VERSION_MAX_CHARS,
 };
 
 pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
@@ -27,7 +28,33 @@ pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
             ));
         }
     }
-    validate_central(config)
+    validate_central(config)?;
+    validate_enrollment(config)
+}
+
+fn validate_enrollment(config: &Config) -> Result<(), ConfigError> {
+    let e = &config.enrollment;
+    let version = e.terms_version.trim();
+    if version.is_empty() || version.chars().count() > TERMS_VERSION_MAX_CHARS || version != e.terms_version {
+        return Err(ConfigError::invalid(
+            "enrollment.terms_version",
+            format!("must be 1 to {TERMS_VERSION_MAX_CHARS} characters, without surrounding spaces"),
+        ));
+    }
+    if e.terms_text.trim().is_empty() {
+        return Err(ConfigError::invalid("enrollment.terms_text", "must not be empty"));
+    }
+    if e.terms_text.chars().count() > TERMS_TEXT_MAX_CHARS {
+        return Err(ConfigError::invalid(
+            "enrollment.terms_text",
+            format!("is longer than {TERMS_TEXT_MAX_CHARS} characters"),
+        ));
+    }
+    in_range("kiosk.idle_seconds", config.kiosk.idle_seconds, &KIOSK_IDLE_RANGE)?;
+    if let Some(dir) = &config.kiosk.ui_dir {
+        non_empty_path("kiosk.ui_dir", dir)?;
+    }
+    Ok(())
 }
 
 fn validate_site(config: &Config) -> Result<(), ConfigError> {

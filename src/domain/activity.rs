@@ -48,6 +48,11 @@ pub enum ActivityKind {
         score: u8,
         device: String,
     },
+    /// Came through a training access link: as a newcomer, or an existing user who proved who they are.
+    EnrolledViaLink {
+        link_name: String,
+        existing_user: bool,
+    },
 }
 
 /// One entry of the log.

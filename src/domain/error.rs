@@ -12,6 +12,12 @@ pub enum DomainError {
     /// A change that would contradict a rule of the record's current state.
     #[error("{0}")]
     Conflict(String),
+    /// An access link that enrolls nobody right now.
+    #[error(transparent)]
+    Link(#[from] super::link::LinkRefusal),
+    /// An enrollment form the site's rules refuse (terms, contact).
+    #[error(transparent)]
+    Enrollment(#[from] super::enrollment::EnrollmentRefusal),
 }
 
 impl DomainError {

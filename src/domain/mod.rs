@@ -3,8 +3,10 @@
 pub mod activity;
 pub mod credentials;
 pub mod device;
+pub mod enrollment;
 pub mod error;
 pub mod ids;
+pub mod link;
 pub mod org;
 pub mod person;
 pub mod staff;

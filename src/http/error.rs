@@ -5,6 +5,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::domain::DomainError;
+use crate::domain::enrollment::EnrollmentRefusal;
+use crate::domain::link::LinkRefusal;
 use crate::service::ServiceError;
 use crate::store::StoreError;
 
@@ -119,8 +121,30 @@ impl From<DomainError> for ApiError {
                     .with_field("user_id")
             }
             DomainError::Conflict(msg) => ApiError::new(StatusCode::CONFLICT, "conflict", msg),
+            DomainError::Link(refusal) => link_refusal(refusal),
+            DomainError::Enrollment(EnrollmentRefusal::TermsNotAccepted { field, detail }) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "terms_not_accepted", detail)
+                    .with_field(field)
+            }
+            DomainError::Enrollment(EnrollmentRefusal::ContactRequired { field, detail }) => {
+                let e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "contact_required", detail);
+                match field {
+                    Some(f) => e.with_field(f),
+                    None => e,
+                }
+            }
         }
     }
+}
+
+/// Each reason a link enrolls nobody has its own code, so the kiosk can say which in the worker's language.
+fn link_refusal(refusal: LinkRefusal) -> ApiError {
+    let (status, code) = match refusal {
+        LinkRefusal::Expired => (StatusCode::GONE, "link_expired"),
+        LinkRefusal::Deactivated => (StatusCode::GONE, "link_deactivated"),
+        LinkRefusal::Full => (StatusCode::CONFLICT, "link_full"),
+    };
+    ApiError::new(status, code, refusal.to_string())
 }
 
 impl From<ServiceError> for ApiError {
@@ -206,6 +230,13 @@ impl From<ServiceError> for ApiError {
                 e.to_string(),
             )
             .with_field("user_id"),
+            ServiceError::LinkUnknown => ApiError::new(StatusCode::NOT_FOUND, "link_unknown", e.to_string()),
+            ServiceError::ExistingUser { field } => ApiError::new(
+                StatusCode::CONFLICT,
+                "existing_user",
+                format!("someone with this {field} is already registered: sign in with your ID and PIN"),
+            )
+            .with_field(field),
             ServiceError::Store(inner) => {
                 tracing::error!(error = %inner, source = ?std::error::Error::source(&inner), "storage error");
                 match inner {

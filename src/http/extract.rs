@@ -65,19 +65,33 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 } else {
                     (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body")
                 };
+                let message = inner.to_string();
                 let detail = if path == "." {
-                    inner.to_string()
+                    message.clone()
                 } else {
-                    format!("{path}: {inner}")
+                    format!("{path}: {message}")
                 };
                 let mut e = ApiError::new(status, code, detail);
-                if path != "." {
-                    e = e.with_field(path);
+                let field = if path == "." {
+                    named_field(&message)
+                } else {
+                    Some(path)
+                };
+                if let Some(field) = field {
+                    e = e.with_field(field);
                 }
                 Err(e)
             }
         }
     }
+}
+
+/// The field serde names in "missing field `x`" / "unknown field `x`", for the problem's `field`.
+fn named_field(message: &str) -> Option<String> {
+    let rest = message
+        .strip_prefix("missing field `")
+        .or_else(|| message.strip_prefix("unknown field `"))?;
+    rest.split('`').next().map(str::to_string)
 }
 
 /// Whether the request declares a JSON body.

@@ -84,6 +84,9 @@ pub struct Status {
     /// Events waiting for the central system.
     pub outbox_pending: u64,
     pub schema_version: u32,
+    /// mDNS announcing: whether headsets can find the gateway by themselves. Its trouble never
+    /// makes `/readyz` fail.
+    pub discovery: crate::discovery::DiscoveryStatus,
 }
 
 /// The gateway's status, for staff screens.
@@ -113,5 +116,6 @@ async fn status(State(state): State<AppState>) -> ApiResult<Json<Status>> {
         users,
         outbox_pending,
         schema_version,
+        discovery: state.discovery.status(),
     }))
 }

@@ -3,11 +3,16 @@
 pub mod auth;
 pub mod credentials;
 pub mod devices;
+pub mod enroll;
 pub mod error;
 pub mod extract;
+pub mod gateway;
 pub mod headset;
 pub mod health;
+pub mod kiosk;
 pub mod layers;
+pub mod link_export;
+pub mod links;
 pub mod openapi;
 pub mod security;
 pub mod serve;
@@ -36,6 +41,10 @@ pub struct AppState {
     /// Certificate fingerprint (base64url), for status screens.
     pub fingerprint: Arc<str>,
     pub gateway_id: Arc<str>,
+    /// mDNS status and the facts for setting a headset up by hand.
+    pub discovery: crate::discovery::DiscoveryHandle,
+    /// Where the kiosk UI's files come from.
+    pub kiosk_ui: Arc<kiosk::UiSource>,
     openapi: Arc<OnceLock<String>>,
 }
 
@@ -46,8 +55,21 @@ impl AppState {
             tasks,
             fingerprint: fingerprint.into(),
             gateway_id: gateway_id.into(),
+            discovery: crate::discovery::DiscoveryHandle::default(),
+            kiosk_ui: Arc::new(kiosk::UiSource::Embedded),
             openapi: Arc::new(OnceLock::new()),
         }
+    }
+
+    pub fn with_discovery(mut self, discovery: crate::discovery::DiscoveryHandle) -> AppState {
+        self.discovery = discovery;
+        self
+    }
+
+    /// Serve the kiosk UI from `source` (the embedded copy by default).
+    pub fn with_kiosk_ui(mut self, source: kiosk::UiSource) -> AppState {
+        self.kiosk_ui = Arc::new(source);
+        self
     }
 }
 
@@ -102,6 +124,13 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .merge(area(state, Access::Device, headset::device_routes()))
         .merge(area(state, Access::HeadsetSession, headset::session_routes()))
+        .merge(area(state, Access::Roles(roles::STAFF), gateway::staff_routes()))
+        .merge(area(state, Access::Public, enroll::public_routes()))
+        .merge(area(
+            state,
+            Access::Roles(roles::MANAGERS),
+            links::manage_routes(),
+        ))
         .split_for_parts()
 }
 
@@ -110,7 +139,10 @@ pub fn router(state: AppState, listener: ListenerKind, limits: Limits) -> Router
     let (routes, doc) = api(&state);
     let json = doc.to_pretty_json().unwrap_or_default();
     let _ = state.openapi.set(json);
-    let router = routes.fallback(not_found).with_state(state);
+    let router = routes
+        .merge(kiosk::routes())
+        .fallback(not_found)
+        .with_state(state);
     layers::wrap(router, listener, limits.body_bytes, limits.timeout)
 }
 

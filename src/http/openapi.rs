@@ -17,6 +17,8 @@ use super::error::Problem;
         (name = "security", description = "Throttling, the odds of guessing, the audit log"),
         (name = "devices", description = "Pairing headsets and kiosk tablets; headset sessions"),
         (name = "headset", description = "What a paired headset calls: login, roster, progress, logout"),
+        (name = "enrollment", description = "The kiosk and phones: self-enrollment through training access links"),
+        (name = "links", description = "Training access links for staff: settings, usage, CSV, poster"),
     )
 )]
 #[derive(Debug)]

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 
 use super::auth::Bootstrap;
 use super::devices::DeviceChange;
+use super::links::{LinkDetail, LinkUsage};
 use super::otp::IssuedOtp;
 use super::training::NewModule;
 use super::users::UserDetail;
@@ -13,6 +14,7 @@ use super::{Actor, ServiceResult, Services};
 use crate::domain::activity::ActivityEntry;
 use crate::domain::device::Device;
 use crate::domain::ids::UserId;
+use crate::domain::link::{Allocation, LinkInput, LinkPatch};
 use crate::domain::org::{Unit, UnitKind};
 use crate::domain::training::{AssignedTraining, Assignment, AssignmentTarget, Module};
 use crate::domain::user::{NewUserInput, User};
@@ -83,6 +85,35 @@ pub enum AdminRequest {
         id: String,
         change: DeviceChange,
     },
+    LinkAdd {
+        link: NewLinkRef,
+    },
+    LinkList,
+    LinkShow {
+        link: String,
+    },
+    LinkDeactivate {
+        link: String,
+    },
+    LinkReactivate {
+        link: String,
+    },
+    LinkPin {
+        link: String,
+        pinned: bool,
+    },
+}
+
+/// A new access link as typed on the command line: units by name or UUID.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewLinkRef {
+    pub name: String,
+    pub description: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    pub cap: Option<u32>,
+    pub units: Vec<UnitRef>,
+    pub pinned: bool,
 }
 
 /// A user's profile as the CLI prints it.
@@ -145,6 +176,20 @@ pub enum AdminResponse {
     },
     Device {
         device: Device,
+    },
+    Link {
+        link: Box<LinkDetail>,
+        /// `https://host[:port]` when the site configured a public host name.
+        base_url: Option<String>,
+    },
+    Links {
+        links: Vec<LinkDetail>,
+        base_url: Option<String>,
+    },
+    LinkReport {
+        link: Box<LinkDetail>,
+        usage: Box<LinkUsage>,
+        base_url: Option<String>,
     },
 }
 
@@ -227,5 +272,60 @@ pub async fn execute(svc: &Services, req: AdminRequest) -> ServiceResult<AdminRe
             assignments: svc.list_assignments().await?,
             units: svc.list_units(None).await?,
         },
+        AdminRequest::LinkAdd { link } => {
+            let mut allocation = Allocation::default();
+            for r in link.units {
+                let unit = svc.resolve_unit(r.kind, r.key).await?;
+                match unit.kind {
+                    UnitKind::Group => allocation.groups.insert(unit.id),
+                    UnitKind::Site => allocation.sites.insert(unit.id),
+                    UnitKind::Region => allocation.regions.insert(unit.id),
+                };
+            }
+            let input = LinkInput {
+                name: link.name,
+                description: link.description,
+                expires_at: link.expires_at,
+                cap: link.cap,
+                allocation,
+                pinned: link.pinned,
+            };
+            link_answer(svc, svc.create_link(actor, input).await?)
+        }
+        AdminRequest::LinkList => AdminResponse::Links {
+            links: svc.list_links().await?,
+            base_url: svc.settings.public_base_url.clone(),
+        },
+        AdminRequest::LinkShow { link } => {
+            let id = svc.resolve_link(link).await?.id;
+            AdminResponse::LinkReport {
+                link: Box::new(svc.link_detail(id).await?),
+                usage: Box::new(svc.link_usage(id).await?),
+                base_url: svc.settings.public_base_url.clone(),
+            }
+        }
+        AdminRequest::LinkDeactivate { link } => {
+            let id = svc.resolve_link(link).await?.id;
+            link_answer(svc, svc.set_link_active(actor, id, false).await?)
+        }
+        AdminRequest::LinkReactivate { link } => {
+            let id = svc.resolve_link(link).await?.id;
+            link_answer(svc, svc.set_link_active(actor, id, true).await?)
+        }
+        AdminRequest::LinkPin { link, pinned } => {
+            let id = svc.resolve_link(link).await?.id;
+            let patch = LinkPatch {
+                pinned: Some(pinned),
+                ..Default::default()
+            };
+            link_answer(svc, svc.update_link(actor, id, patch).await?)
+        }
     })
+}
+
+fn link_answer(svc: &Services, link: LinkDetail) -> AdminResponse {
+    AdminResponse::Link {
+        link: Box::new(link),
+        base_url: svc.settings.public_base_url.clone(),
+    }
 }

@@ -1,4 +1,4 @@
-//! Demo data for `serve --demo`: a site, a group, a few workers with names from many scripts, training, and a staff admin.
+//! Demo data for `serve --demo`: a site, a group, a few workers with names from many scripts, training, two pinned access links, and a staff admin.
 
 use serde_json::json;
 use time::Duration;
@@ -7,10 +7,12 @@ use uuid::Uuid;
 use super::auth::draw_unique_pin;
 use super::users::insert_new_user;
 use super::{Actor, ServiceResult, Services};
+use crate::domain::link::{AccessLink, Allocation, LinkInput, new_token};
 use crate::domain::org::{Unit, UnitKind};
 use crate::domain::staff::Role;
 use crate::domain::training::{Assignment, AssignmentTarget, Module};
 use crate::domain::user::{CreatedVia, NewUserInput};
+use crate::keys::os_rng;
 use crate::store::{self, credentials::StaffCredential};
 
 /// The demo admin's sign-in, printed at start (it is a demo).
@@ -102,6 +104,39 @@ impl Services {
                         ..Default::default()
                     },
                 )?;
+                for (name, description, cap, units) in [
+                    (
+                        "Site induction",
+                        "Everyone new on site: safety induction",
+                        None,
+                        Allocation {
+                            sites: [site.id].into(),
+                            ..Default::default()
+                        },
+                    ),
+                    (
+                        "Contractors – demo crew",
+                        "Contractor teams joining the demo crew",
+                        Some(50),
+                        Allocation {
+                            groups: [group.id].into(),
+                            sites: [site.id].into(),
+                            regions: [region.id].into(),
+                        },
+                    ),
+                ] {
+                    let input = LinkInput {
+                        name: name.into(),
+                        description: description.into(),
+                        cap,
+                        allocation: units,
+                        pinned: true,
+                        ..Default::default()
+                    };
+                    let link = AccessLink::new(Uuid::now_v7(), new_token(&mut os_rng()), input, now)?;
+                    store::links::put_link(tx, &link)?;
+                    store::outbox::append_event(tx, "link.created", json!({ "link": link }), now)?;
+                }
                 Ok(Some(DemoLogin {
                     user_id: admin.id.to_string(),
                     pin,

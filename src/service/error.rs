@@ -22,6 +22,12 @@ pub enum ServiceError {
     UserDeactivated(String),
     #[error("sitegate is already initialised: an admin exists")]
     AlreadyInitialized,
+    /// No access link has this token.
+    #[error("no access link has this address")]
+    LinkUnknown,
+    /// The enrollment form's email or phone belongs to a user who exists: they must prove who they are.
+    #[error("a user with this {field} exists already")]
+    ExistingUser { field: &'static str },
     #[error("storage failed")]
     Store(#[source] StoreError),
     /// Too many failures on this account: wait before the next try.

@@ -5,10 +5,13 @@ pub mod auth;
 pub mod classroom_hooks;
 pub mod demo;
 pub mod devices;
+pub mod enrollment;
 pub mod error;
 pub mod headset;
+pub mod links;
 pub mod org;
 pub mod otp;
+pub mod proof;
 pub mod security;
 pub mod totp;
 pub mod training;
@@ -58,6 +61,13 @@ pub struct SiteSettings {
     pub site_name: String,
     pub pin_length: u8,
     pub sessions: SessionPolicy,
+    /// Terms and contact rule for self-enrollment through access links.
+    pub enrollment: enrollment::EnrollmentSettings,
+    /// Seconds untouched before the kiosk returns to its start screen.
+    pub kiosk_idle_seconds: u32,
+    /// `https://host[:port]` that phones on the site network reach, when configured; else the
+    /// address a staff browser used is taken for link URLs.
+    pub public_base_url: Option<String>,
     pub credentials: CredentialSettings,
 }
 

@@ -47,6 +47,19 @@ pub(crate) fn insert_new_user(
     via: CreatedVia,
     actor: &Actor,
 ) -> ServiceResult<User> {
+    insert_new_user_with(svc, tx, input, units, via, actor, |_| {})
+}
+
+/// [`insert_new_user`], letting the caller fill in more of the record (e.g. accepted terms) before it is stored.
+pub(crate) fn insert_new_user_with(
+    svc: &Services,
+    tx: &redb::WriteTransaction,
+    input: &NewUserInput,
+    units: &[Uuid],
+    via: CreatedVia,
+    actor: &Actor,
+    complete: impl FnOnce(&mut User),
+) -> ServiceResult<User> {
     let new = input.validate()?;
     let now = svc.now();
     let mut rng = os_rng();
@@ -57,6 +70,7 @@ pub(crate) fn insert_new_user(
         }
     };
     let mut user = new.into_user(id, via, now);
+    complete(&mut user);
     let mut joined = Vec::new();
     for unit_id in units {
         let unit = store::org::get_unit(tx, *unit_id)?.ok_or_else(|| ServiceError::NotFound {

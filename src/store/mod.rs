@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod devices;
 mod error;
 pub mod headset_sessions;
+pub mod links;
 pub mod migrations;
 pub mod org;
 pub mod otps;

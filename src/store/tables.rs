@@ -6,12 +6,14 @@ use super::StoreError;
 use super::audit::AuditEntry;
 use super::codec::{Record, Versioned};
 use super::credentials::StaffCredential;
+use super::links::LinkUse;
 use super::outbox::OutboxEvent;
 use super::sessions::StoredSession;
 use super::throttle::ThrottleRecord;
 use crate::domain::activity::ActivityEntry;
 use crate::domain::credentials::OneTimePassword;
 use crate::domain::device::{Device, HeadsetSession, StoredProgress};
+use crate::domain::link::AccessLink;
 use crate::domain::org::Unit;
 use crate::domain::training::{Assignment, Completion, Module};
 use crate::domain::user::User;
@@ -38,6 +40,9 @@ pub mod names {
     pub const HEADSET_SESSIONS: &str = "headset_sessions";
     pub const PROGRESS_EVENTS: &str = "progress_events";
     pub const THROTTLE: &str = "throttle";
+    pub const ACCESS_LINKS: &str = "access_links";
+    pub const LINK_BY_TOKEN: &str = "link_by_token";
+    pub const LINK_USAGE: &str = "link_usage";
 }
 
 /// Setting name → value (`schema_version`, `gateway_id`, counters).
@@ -88,6 +93,15 @@ pub const PROGRESS_EVENTS: TableDefinition<u128, Versioned<StoredProgress>> =
 /// `account:<id>`, `source:<key>` or `site` → throttling state.
 pub const THROTTLE: TableDefinition<&str, Versioned<ThrottleRecord>> = TableDefinition::new(names::THROTTLE);
 
+/// Link UUID → training access link.
+pub const ACCESS_LINKS: TableDefinition<u128, Versioned<AccessLink>> =
+    TableDefinition::new(names::ACCESS_LINKS);
+/// SHA-256 of a link token → link UUID (hashed, so a lookup's timing says nothing about tokens).
+pub const LINK_BY_TOKEN: TableDefinition<&[u8; 32], u128> = TableDefinition::new(names::LINK_BY_TOKEN);
+/// (link UUID, user ID) → when and where that user came through the link (one row per distinct user).
+pub const LINK_USAGE: TableDefinition<(u128, &str), Versioned<LinkUse>> =
+    TableDefinition::new(names::LINK_USAGE);
+
 /// Open (and so create) every table, so that reads never meet a missing table.
 pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(META)?;
@@ -110,6 +124,9 @@ pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(HEADSET_SESSIONS)?;
     tx.open_table(PROGRESS_EVENTS)?;
     tx.open_table(THROTTLE)?;
+    tx.open_table(ACCESS_LINKS)?;
+    tx.open_table(LINK_BY_TOKEN)?;
+    tx.open_table(LINK_USAGE)?;
     Ok(())
 }
 
@@ -142,4 +159,7 @@ impl Record for HeadsetSession {
 }
 impl Record for StoredProgress {
     const NAME: &'static str = "progress_event";
+}
+impl Record for AccessLink {
+    const NAME: &'static str = "access_link";
 }

@@ -1,0 +1,144 @@
+// The end of an enrollment: the worker's ID, their VR PIN once (large, with the warning that it
+// will not be shown again), the training now assigned, what the link added them to, and the
+// badge preview when the gateway made one.
+
+import { h } from "../dom.js";
+import { formatUserId } from "../ids.js";
+
+export function resultScreen(app, data, { existing }) {
+  const user = data.user || {};
+  const state = { confirming: false, finished: false };
+  const screen = { name: "result", render };
+
+  function date(value) {
+    if (!value) return null;
+    const d = new Date(value);
+    if (Number.isNaN(d.getTime())) return null;
+    return new Intl.DateTimeFormat(app.lang, { dateStyle: "medium" }).format(d);
+  }
+
+  function done() {
+    if (data.pin && !state.confirming) {
+      state.confirming = true;
+      return app.render();
+    }
+    if (app.mode === "kiosk") return app.reset();
+    state.finished = true;
+    state.confirming = false;
+    app.render();
+  }
+
+  function pinBox() {
+    if (!data.pin) {
+      return h("div", { class: "pin-box unchanged" }, h("p", {}, app.t(existing ? "result.pin_unchanged" : "result.no_pin")));
+    }
+    return h(
+      "div",
+      { class: "pin-box" },
+      h("p", { class: "label" }, app.t("result.your_pin")),
+      h("p", { class: "big-code pin", "data-pin": data.pin }, data.pin),
+      h("p", { class: "warning", role: "note" }, app.t("result.pin_warning")),
+      h("p", { class: "hint" }, app.t("result.pin_use")),
+    );
+  }
+
+  function training() {
+    const items = Array.isArray(data.training) ? data.training : [];
+    return h(
+      "section",
+      { class: "training" },
+      h("h2", {}, app.t("result.training_title")),
+      items.length === 0
+        ? h("p", {}, app.t("result.no_training"))
+        : h(
+            "ul",
+            { class: "training-list" },
+            items.map((item) => {
+              const m = item.module || {};
+              const due = date(item.due_at);
+              return h(
+                "li",
+                { "data-status": item.status },
+                h("span", { class: "training-title" }, m.title),
+                h(
+                  "span",
+                  { class: "training-meta" },
+                  m.duration_minutes ? app.t("result.minutes", { n: m.duration_minutes }) : null,
+                  due ? ` · ${app.t("result.due", { date: due })}` : null,
+                  item.status ? ` · ${app.t(`training.status.${item.status}`)}` : null,
+                ),
+              );
+            }),
+          ),
+    );
+  }
+
+  function allocated() {
+    const units = Array.isArray(data.allocated) ? data.allocated : [];
+    if (!units.length) return null;
+    return h(
+      "section",
+      { class: "allocated" },
+      h("h2", {}, app.t("result.allocated_title")),
+      h(
+        "ul",
+        {},
+        units.map((u) => h("li", {}, h("span", { class: "unit-kind" }, app.t(`unit.${u.kind}`)), " ", u.name)),
+      ),
+    );
+  }
+
+  /** The badge preview: absent until the badges capability returns one. */
+  function badge() {
+    const b = data.badge;
+    if (!b) return null;
+    return h(
+      "section",
+      { class: "badge" },
+      h("h2", {}, app.t("result.badge_title")),
+      b.preview_url ? h("img", { class: "badge-preview", src: b.preview_url, alt: app.t("result.badge_alt") }) : null,
+      h("p", {}, app.t("result.badge_printing")),
+    );
+  }
+
+  function confirmDialog() {
+    return h(
+      "div",
+      { class: "banner confirm", role: "alertdialog" },
+      h("p", {}, app.t("result.confirm_text")),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", class: "button primary", "data-action": "confirm-done", onclick: () => { state.confirming = true; done(); } }, app.t("result.confirm_yes")),
+        h("button", { type: "button", class: "button secondary", "data-action": "confirm-back", onclick: () => { state.confirming = false; app.render(); } }, app.t("result.confirm_no")),
+      ),
+    );
+  }
+
+  function render() {
+    if (state.finished) {
+      return h("section", { class: "result finished" }, h("h1", {}, app.t("result.finished_title")), h("p", { class: "lead" }, app.t("result.finished_text")));
+    }
+    return h(
+      "section",
+      { class: "result" },
+      h("h1", {}, app.t(existing ? "result.title_existing" : "result.title", { name: user.given_name || "" })),
+      h(
+        "div",
+        { class: "id-box" },
+        h("p", { class: "label" }, app.t("result.your_id")),
+        // A central system's IDs may be long (up to 64 characters): those wrap, smaller.
+        h("p", { class: `big-code user-id${formatUserId(user.id).length > 12 ? " long" : ""}`, "data-user-id": user.id }, formatUserId(user.id)),
+      ),
+      pinBox(),
+      training(),
+      allocated(),
+      badge(),
+      state.confirming
+        ? confirmDialog()
+        : h("div", { class: "actions" }, h("button", { type: "button", class: "button primary", "data-action": "done", onclick: done }, app.t("result.done"))),
+    );
+  }
+
+  return screen;
+}

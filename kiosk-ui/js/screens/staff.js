@@ -1,0 +1,128 @@
+// Staff sign-in on the kiosk: ID and PIN on the kiosk's own keypads; once signed in, who it is
+// and a sign-out. (The kiosk's staff session ends after 2 idle minutes on the gateway's side,
+// and at the kiosk's idle reset.)
+
+import { get, post } from "../api.js";
+import { h } from "../dom.js";
+import { field, problemText } from "../fields.js";
+import { formatUserId, parseUserId, typingForm } from "../ids.js";
+
+export function staffScreen(app) {
+  const state = { checking: true, id: "", pin: "", errors: {}, problem: null, busy: false };
+  const screen = { name: "staff", render };
+
+  get("/api/auth/me").then((res) => {
+    state.checking = false;
+    app.staff = res.ok ? { ...(app.staff || {}), ...res.data } : null;
+    if (app.screen === screen) app.render();
+  });
+
+  async function signIn() {
+    state.errors = {};
+    state.problem = null;
+    const id = parseUserId(state.id);
+    if (!id.ok) state.errors.user_id = app.t(id.code === "required" ? "error.required" : `error.${id.code}`);
+    if (!state.pin.trim()) state.errors.pin = app.t("error.required");
+    if (Object.keys(state.errors).length) return app.render();
+    state.busy = true;
+    app.render();
+    const res = await post("/api/auth/sign-in", { user_id: id.id, pin: state.pin.trim() });
+    state.busy = false;
+    state.pin = "";
+    if (res.ok) {
+      const u = res.data.user || {};
+      app.staff = { user_id: u.id || id.id, name: [u.given_name, u.family_name].filter(Boolean).join(" "), role: res.data.role };
+      state.id = "";
+    } else if (res.field === "user_id" || res.code === "id_typo") {
+      state.errors.user_id = problemText(app, res.code, res.field);
+    } else {
+      state.problem = problemText(app, res.code, res.field);
+    }
+    if (app.screen === screen) app.render();
+  }
+
+  async function signOut() {
+    state.busy = true;
+    app.render();
+    await post("/api/auth/sign-out", {});
+    app.staff = null;
+    state.busy = false;
+    if (app.screen === screen) app.render();
+  }
+
+  function back() {
+    app.goHome();
+  }
+
+  function signedIn() {
+    const s = app.staff;
+    return h(
+      "section",
+      { class: "staff signed-in" },
+      h("h1", {}, app.t("staff.signed_in_title")),
+      h(
+        "p",
+        { class: "staff-who", "data-user-id": formatUserId(s.user_id) },
+        s.name ? h("strong", {}, s.name) : null,
+        s.name ? " " : null,
+        h("span", { class: "mono" }, formatUserId(s.user_id)),
+      ),
+      h("p", { class: "staff-role" }, app.t("staff.role", { role: app.t(`role.${s.role}`) })),
+      h("p", { class: "hint" }, app.t("staff.idle_note")),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", class: "button primary", "data-action": "sign-out", disabled: state.busy, onclick: signOut }, app.t("staff.sign_out")),
+        h("button", { type: "button", class: "button secondary", "data-action": "back", onclick: back }, app.t("common.back_to_start")),
+      ),
+    );
+  }
+
+  function form() {
+    return h(
+      "section",
+      { class: "staff" },
+      h("h1", {}, app.t("staff.title")),
+      h("p", { class: "lead" }, app.t("staff.lead")),
+      state.problem ? h("p", { class: "notice error", role: "alert" }, state.problem) : null,
+      field(app, {
+        id: "user_id",
+        label: app.t("staff.id"),
+        kb: "id",
+        value: state.id,
+        maxlength: 64,
+        error: state.errors.user_id,
+        oninput: (v, el) => {
+          state.id = typingForm(v);
+          if (el.value !== state.id) el.value = state.id;
+        },
+      }),
+      field(app, {
+        id: "pin",
+        label: app.t("staff.pin"),
+        kb: "pin",
+        secret: true,
+        value: state.pin,
+        maxlength: 10,
+        inputmode: "numeric",
+        error: state.errors.pin,
+        oninput: (v) => {
+          state.pin = v;
+        },
+      }),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", class: "button primary", "data-action": "sign-in", disabled: state.busy, onclick: signIn }, app.t("staff.sign_in")),
+        h("button", { type: "button", class: "button secondary", "data-action": "back", onclick: back }, app.t("common.back_to_start")),
+      ),
+    );
+  }
+
+  function render() {
+    if (state.checking) return h("p", { class: "notice", "aria-busy": "true" }, app.t("common.loading"));
+    return app.staff ? signedIn() : form();
+  }
+
+  return screen;
+}

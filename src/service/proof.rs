@@ -1,0 +1,75 @@
+//! How an existing user proves who they are at an access link: ID + VR PIN, or a one-time password
+//! from staff, checked through the throttled verification path every login uses.
+
+use redb::WriteTransaction;
+
+use crate::domain::ids::UserId;
+use crate::domain::user::User;
+
+use super::security::{self, Attempt, AttemptSource, Presented};
+use super::{ServiceError, Services};
+
+/// What a returning worker offers as proof. Its `Debug` never shows the secret.
+#[derive(Clone)]
+pub enum Proof {
+    /// Their ID and VR PIN.
+    Pin { user_id: UserId, pin: String },
+    /// A one-time password issued by staff.
+    Otp { otp: String },
+}
+
+/// Check a proof through the one throttled verification path (`security::verify`): the site,
+/// source and account budgets are checked first, the credential with the same work whether or not
+/// the account exists, and the attempt is audited as `link.existing_user_proof` either way. A
+/// one-time password is used up in the same commit. The caller decides what a deactivated user
+/// gets; the outer `Result` is storage, the inner one the verdict (committed either way).
+pub(crate) fn verify(
+    svc: &Services,
+    tx: &WriteTransaction,
+    proof: &Proof,
+    source: &AttemptSource,
+    audit_source: Option<String>,
+) -> Result<Result<User, ServiceError>, ServiceError> {
+    let presented = match proof {
+        Proof::Pin { user_id, pin } => Presented::Pin {
+            user_id: user_id.clone(),
+            pin: pin.clone(),
+            totp: None,
+        },
+        Proof::Otp { otp } => Presented::Otp { code: otp.clone() },
+    };
+    let attempt = Attempt {
+        presented,
+        source: source.clone(),
+        audit_event: "link.existing_user_proof",
+        audit_source,
+        totp_second_factor: false,
+    };
+    Ok(security::verify(svc, tx, &attempt)?.map(|v| v.user))
+}
+
+impl std::fmt::Debug for Proof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Proof::Pin { user_id, .. } => write!(f, "Proof::Pin({user_id}, [redacted])"),
+            Proof::Otp { .. } => f.write_str("Proof::Otp([redacted])"),
+        }
+    }
+}
+
+impl Proof {
+    /// Who the proof claims to be, for the audit log (never the secret itself).
+    pub fn claimed(&self) -> Option<String> {
+        match self {
+            Proof::Pin { user_id, .. } => Some(user_id.to_string()),
+            Proof::Otp { .. } => None,
+        }
+    }
+
+    pub fn method(&self) -> &'static str {
+        match self {
+            Proof::Pin { .. } => "pin",
+            Proof::Otp { .. } => "otp",
+        }
+    }
+}
