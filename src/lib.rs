@@ -153,6 +153,21 @@ pub fn site_settings(config: &Config) -> SiteSettings {
         kiosk_idle_seconds: config.kiosk.idle_seconds,
         public_base_url: public_base_url(config),
         credentials: credential_settings(config),
+        classroom: classroom_settings(config),
+    }
+}
+
+/// Classroom settings (auto check-out) from configuration, which validation has checked.
+pub fn classroom_settings(config: &Config) -> service::ClassroomSettings {
+    let c = &config.classroom;
+    service::ClassroomSettings {
+        auto_checkout: crate::domain::classroom::AutoCheckout {
+            daily_at: c.cutoff().ok().flatten(),
+            offset: c.offset().ok(),
+            after: (c.auto_checkout_after_hours > 0)
+                .then(|| time::Duration::hours(i64::from(c.auto_checkout_after_hours))),
+        },
+        auto_checkout_every: Duration::from_secs(c.auto_checkout_check_secs.max(1)),
     }
 }
 
@@ -297,6 +312,11 @@ pub async fn run(
     tasks.spawn(
         "security-clock",
         service::security::tick_security_clock(services.clone(), SECURITY_TICK, tasks.shutdown()),
+    );
+
+    tasks.spawn(
+        "auto-checkout",
+        service::auto_checkout::run(services.clone(), tasks.shutdown()),
     );
 
     let discovery = discovery::start(&config, &tasks, https_addr, &gateway_id, &tls.fingerprint);

@@ -126,4 +126,16 @@ idle_seconds = 60
 # Serve the kiosk UI from this folder instead of the copy built into the binary, so that edits
 # show on reload (development). Default: the built-in copy.
 # ui_dir = "./kiosk-ui"
+
+[classroom]
+# Daily cut-off "HH:MM" (site time) at which everyone still checked in to a class is checked
+# out, flagged "auto"; "off" for none.
+auto_checkout_at = "22:00"
+# Also check people out this many hours after their check-in (1 to 24); 0 for never. With a
+# cut-off too, whichever comes first.
+auto_checkout_after_hours = 0
+# The site's offset from UTC ("+01:00", "-05:00"): for the cut-off and "today's classes".
+utc_offset = "+00:00"
+# How often the gateway looks for people to check out, in seconds: 1 to 3600.
+auto_checkout_check_secs = 60
 "#;

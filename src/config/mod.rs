@@ -67,6 +67,7 @@ pub struct Config {
     pub central: CentralConfig,
     pub enrollment: EnrollmentConfig,
     pub kiosk: KioskConfig,
+    pub classroom: ClassroomConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -277,6 +278,58 @@ impl Default for KioskConfig {
             idle_seconds: 60,
             ui_dir: None,
         }
+    }
+}
+
+/// Classroom sessions: automatic check-out of people still checked in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClassroomConfig {
+    /// Daily cut-off "HH:MM" (site time, see `utc_offset`) at which everyone still checked in
+    /// is checked out, flagged auto; "off" for none.
+    pub auto_checkout_at: String,
+    /// Check people out this many hours after their check-in (1 to 24); 0 for never. With a
+    /// cut-off too, whichever comes first.
+    pub auto_checkout_after_hours: u32,
+    /// The site's offset from UTC, "+HH:MM" or "-HH:MM": the cut-off and "today's classes".
+    pub utc_offset: String,
+    /// How often the gateway looks for people to check out, in seconds: 1 to 3600.
+    pub auto_checkout_check_secs: u64,
+}
+
+impl Default for ClassroomConfig {
+    fn default() -> Self {
+        ClassroomConfig {
+            auto_checkout_at: "22:00".into(),
+            auto_checkout_after_hours: 0,
+            utc_offset: "+00:00".into(),
+            auto_checkout_check_secs: 60,
+        }
+    }
+}
+
+/// Longest auto check-out delay, in hours.
+pub const AUTO_CHECKOUT_HOURS_MAX: u32 = 24;
+pub const AUTO_CHECKOUT_CHECK_RANGE: RangeInclusive<u64> = 1..=3600;
+
+impl ClassroomConfig {
+    /// The daily cut-off, `None` when "off". Errors name what is wrong.
+    pub fn cutoff(&self) -> Result<Option<time::Time>, String> {
+        let s = self.auto_checkout_at.trim();
+        if s.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        let fmt = time::macros::format_description!("[hour]:[minute]");
+        time::Time::parse(s, &fmt)
+            .map(Some)
+            .map_err(|_| "must be \"HH:MM\" (24-hour clock) or \"off\"".to_string())
+    }
+
+    /// The site's offset from UTC.
+    pub fn offset(&self) -> Result<time::UtcOffset, String> {
+        let fmt = time::macros::format_description!("[offset_hour sign:mandatory]:[offset_minute]");
+        time::UtcOffset::parse(self.utc_offset.trim(), &fmt)
+            .map_err(|_| "must be \"+HH:MM\" or \"-HH:MM\", e.g. \"+01:00\"".to_string())
     }
 }
 

@@ -29,7 +29,26 @@ pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
         }
     }
     validate_central(config)?;
-    validate_enrollment(config)
+    validate_enrollment(config)?;
+    validate_classroom(config)
+}
+
+fn validate_classroom(config: &Config) -> Result<(), ConfigError> {
+    let c = &config.classroom;
+    c.cutoff()
+        .map_err(|e| ConfigError::invalid("classroom.auto_checkout_at", e))?;
+    c.offset().map_err(|e| ConfigError::invalid("classroom.utc_offset", e))?;
+    if c.auto_checkout_after_hours > super::AUTO_CHECKOUT_HOURS_MAX {
+        return Err(ConfigError::invalid(
+            "classroom.auto_checkout_after_hours",
+            format!("must be 0 (never) to {}", super::AUTO_CHECKOUT_HOURS_MAX),
+        ));
+    }
+    in_range(
+        "classroom.auto_checkout_check_secs",
+        c.auto_checkout_check_secs,
+        &super::AUTO_CHECKOUT_CHECK_RANGE,
+    )
 }
 
 fn validate_enrollment(config: &Config) -> Result<(), ConfigError> {

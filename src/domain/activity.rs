@@ -53,6 +53,22 @@ pub enum ActivityKind {
         link_name: String,
         existing_user: bool,
     },
+    /// Checked in to a classroom session (`method`: badge, id, pin, staff).
+    CheckedIn {
+        class_title: String,
+        method: String,
+    },
+    /// Checked out of a classroom session; `auto` when the gateway did it at the cut-off.
+    CheckedOut {
+        class_title: String,
+        method: String,
+        auto: bool,
+    },
+    /// The outcome recorded when the class closed: attended, partial, no_show.
+    ClassOutcome {
+        class_title: String,
+        outcome: String,
+    },
 }
 
 /// One entry of the log.

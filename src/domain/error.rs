@@ -18,6 +18,9 @@ pub enum DomainError {
     /// An enrollment form the site's rules refuse (terms, contact).
     #[error(transparent)]
     Enrollment(#[from] super::enrollment::EnrollmentRefusal),
+    /// A class that does not allow this now (not open yet, closed, cancelled).
+    #[error(transparent)]
+    Class(#[from] super::classroom::ClassRefusal),
 }
 
 impl DomainError {

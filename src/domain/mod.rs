@@ -1,6 +1,7 @@
 //! Pure rules of sitegate: identifiers, people, organisation units, training. No I/O, no axum, redb or tokio.
 
 pub mod activity;
+pub mod classroom;
 pub mod credentials;
 pub mod device;
 pub mod enrollment;

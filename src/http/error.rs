@@ -5,9 +5,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::domain::DomainError;
+use crate::domain::classroom::ClassRefusal;
 use crate::domain::enrollment::EnrollmentRefusal;
 use crate::domain::link::LinkRefusal;
 use crate::service::ServiceError;
+use crate::service::classroom_badge::BadgeRefusal;
 use crate::store::StoreError;
 
 /// The problem+json body (RFC 9457), as documented in the OpenAPI document.
@@ -122,6 +124,7 @@ impl From<DomainError> for ApiError {
             }
             DomainError::Conflict(msg) => ApiError::new(StatusCode::CONFLICT, "conflict", msg),
             DomainError::Link(refusal) => link_refusal(refusal),
+            DomainError::Class(refusal) => class_refusal(refusal),
             DomainError::Enrollment(EnrollmentRefusal::TermsNotAccepted { field, detail }) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "terms_not_accepted", detail)
                     .with_field(field)
@@ -145,6 +148,29 @@ fn link_refusal(refusal: LinkRefusal) -> ApiError {
         LinkRefusal::Full => (StatusCode::CONFLICT, "link_full"),
     };
     ApiError::new(status, code, refusal.to_string())
+}
+
+/// Each reason a class refuses has its own code, so a kiosk can say which.
+fn class_refusal(refusal: ClassRefusal) -> ApiError {
+    let code = match refusal {
+        ClassRefusal::NotOpenYet => "class_not_open",
+        ClassRefusal::Closed => "class_closed",
+        ClassRefusal::Cancelled => "class_cancelled",
+        ClassRefusal::NotScheduled => "class_not_scheduled",
+        ClassRefusal::Finished => "class_finished",
+    };
+    ApiError::new(StatusCode::CONFLICT, code, refusal.to_string())
+}
+
+/// A scanned badge that is refused: each reason its own code (CONTRACTS.md "Badge QR").
+fn badge_refusal(refusal: BadgeRefusal) -> ApiError {
+    let (status, code) = match refusal {
+        BadgeRefusal::NotABadge => (StatusCode::UNPROCESSABLE_ENTITY, "not_a_badge"),
+        BadgeRefusal::Unknown => (StatusCode::NOT_FOUND, "badge_unknown"),
+        BadgeRefusal::Forged => (StatusCode::FORBIDDEN, "badge_forged"),
+        BadgeRefusal::Retired => (StatusCode::GONE, "badge_retired"),
+    };
+    ApiError::new(status, code, refusal.to_string()).with_field("badge")
 }
 
 impl From<ServiceError> for ApiError {
@@ -230,6 +256,7 @@ impl From<ServiceError> for ApiError {
                 e.to_string(),
             )
             .with_field("user_id"),
+            ServiceError::Badge(refusal) => badge_refusal(refusal),
             ServiceError::LinkUnknown => ApiError::new(StatusCode::NOT_FOUND, "link_unknown", e.to_string()),
             ServiceError::ExistingUser { field } => ApiError::new(
                 StatusCode::CONFLICT,

@@ -14,11 +14,11 @@ use crate::domain::org::UnitKind;
 use crate::service::links::LinkUsage;
 
 /// A UTF-8 byte order mark: spreadsheet programs then read the file as UTF-8, so names in any script survive.
-const BOM: &str = "\u{feff}";
+pub(crate) const BOM: &str = "\u{feff}";
 
 /// One CSV cell (RFC 4180). A cell a spreadsheet would run as a formula (starting with `=`, `+`, `-`,
 /// `@`, tab or carriage return) gets a leading `'`, so it shows as text.
-fn cell(value: &str) -> String {
+pub(crate) fn cell(value: &str) -> String {
     let guarded = match value.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
         _ => value.to_string(),
@@ -30,7 +30,7 @@ fn cell(value: &str) -> String {
     }
 }
 
-fn row(cells: &[&str]) -> String {
+pub(crate) fn row(cells: &[&str]) -> String {
     let mut line = cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
     line.push_str("\r\n");
     line

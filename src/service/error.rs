@@ -62,6 +62,9 @@ pub enum ServiceError {
     ModuleNotAssigned(String),
     #[error("event {0} was already reported with different content")]
     EventIdReused(String),
+    /// A scanned badge payload that is refused (not a badge, unknown, forged, retired).
+    #[error(transparent)]
+    Badge(#[from] super::classroom_badge::BadgeRefusal),
     #[error("PIN-only login is off on this site: name the user (user_id) with the PIN")]
     PinOnlyLoginOff,
 }

@@ -1,7 +1,11 @@
 //! Use cases: each call validates through the domain and runs one store transaction (state + outbox + audit).
 
 pub mod admin;
+pub mod attendance;
 pub mod auth;
+pub mod auto_checkout;
+pub mod classroom;
+pub mod classroom_badge;
 pub mod classroom_hooks;
 pub mod demo;
 pub mod devices;
@@ -12,6 +16,7 @@ pub mod links;
 pub mod org;
 pub mod otp;
 pub mod proof;
+pub mod roster_events;
 pub mod security;
 pub mod totp;
 pub mod training;
@@ -69,6 +74,16 @@ pub struct SiteSettings {
     /// address a staff browser used is taken for link URLs.
     pub public_base_url: Option<String>,
     pub credentials: CredentialSettings,
+    /// Classroom settings (auto check-out).
+    pub classroom: ClassroomSettings,
+}
+
+/// Classroom settings: when people still checked in are checked out by the gateway.
+#[derive(Debug, Clone, Default)]
+pub struct ClassroomSettings {
+    pub auto_checkout: crate::domain::classroom::AutoCheckout,
+    /// How often the auto check-out task looks.
+    pub auto_checkout_every: std::time::Duration,
 }
 
 /// Settings of credentials, throttling, devices and headset sessions.
@@ -108,6 +123,8 @@ pub struct Services {
     pub clock: SharedClock,
     pub keys: Arc<Keys>,
     pub settings: Arc<SiteSettings>,
+    /// Live roster notices for open screens (server-sent events).
+    pub roster_events: roster_events::RosterEvents,
 }
 
 impl Services {
@@ -117,6 +134,7 @@ impl Services {
             clock,
             keys,
             settings: Arc::new(settings),
+            roster_events: roster_events::RosterEvents::default(),
         }
     }
 

@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod audit;
+pub mod classes;
 pub mod codec;
 pub mod credentials;
 pub mod devices;

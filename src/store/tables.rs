@@ -11,6 +11,7 @@ use super::outbox::OutboxEvent;
 use super::sessions::StoredSession;
 use super::throttle::ThrottleRecord;
 use crate::domain::activity::ActivityEntry;
+use crate::domain::classroom::{Attendance, Class};
 use crate::domain::credentials::OneTimePassword;
 use crate::domain::device::{Device, HeadsetSession, StoredProgress};
 use crate::domain::link::AccessLink;
@@ -43,6 +44,8 @@ pub mod names {
     pub const ACCESS_LINKS: &str = "access_links";
     pub const LINK_BY_TOKEN: &str = "link_by_token";
     pub const LINK_USAGE: &str = "link_usage";
+    pub const CLASSES: &str = "classes";
+    pub const ATTENDANCE: &str = "attendance";
 }
 
 /// Setting name → value (`schema_version`, `gateway_id`, counters).
@@ -102,6 +105,12 @@ pub const LINK_BY_TOKEN: TableDefinition<&[u8; 32], u128> = TableDefinition::new
 pub const LINK_USAGE: TableDefinition<(u128, &str), Versioned<LinkUse>> =
     TableDefinition::new(names::LINK_USAGE);
 
+/// Class UUID → classroom session.
+pub const CLASSES: TableDefinition<u128, Versioned<Class>> = TableDefinition::new(names::CLASSES);
+/// (class UUID, user ID) → that participant's check-in, check-out and outcome.
+pub const ATTENDANCE: TableDefinition<(u128, &str), Versioned<Attendance>> =
+    TableDefinition::new(names::ATTENDANCE);
+
 /// Open (and so create) every table, so that reads never meet a missing table.
 pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(META)?;
@@ -127,6 +136,8 @@ pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(ACCESS_LINKS)?;
     tx.open_table(LINK_BY_TOKEN)?;
     tx.open_table(LINK_USAGE)?;
+    tx.open_table(CLASSES)?;
+    tx.open_table(ATTENDANCE)?;
     Ok(())
 }
 
@@ -162,4 +173,10 @@ impl Record for StoredProgress {
 }
 impl Record for AccessLink {
     const NAME: &'static str = "access_link";
+}
+impl Record for Class {
+    const NAME: &'static str = "class";
+}
+impl Record for Attendance {
+    const NAME: &'static str = "attendance";
 }

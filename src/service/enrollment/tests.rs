@@ -30,6 +30,7 @@ fn services() -> Services {
         kiosk_idle_seconds: 60,
         public_base_url: None,
         credentials: crate::service::CredentialSettings::default(),
+        classroom: crate::service::ClassroomSettings::default(),
     };
     Services::new(
         Store::open_in_memory().unwrap(),
