@@ -37,7 +37,8 @@ fn validate_classroom(config: &Config) -> Result<(), ConfigError> {
     let c = &config.classroom;
     c.cutoff()
         .map_err(|e| ConfigError::invalid("classroom.auto_checkout_at", e))?;
-    c.offset().map_err(|e| ConfigError::invalid("classroom.utc_offset", e))?;
+    c.offset()
+        .map_err(|e| ConfigError::invalid("classroom.utc_offset", e))?;
     if c.auto_checkout_after_hours > super::AUTO_CHECKOUT_HOURS_MAX {
         return Err(ConfigError::invalid(
             "classroom.auto_checkout_after_hours",

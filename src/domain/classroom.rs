@@ -199,7 +199,10 @@ impl Class {
         }
         if let Some(m) = &input.module_ids {
             if m.len() > MODULES_MAX {
-                return Err(DomainError::invalid("module_ids", format!("at most {MODULES_MAX}")));
+                return Err(DomainError::invalid(
+                    "module_ids",
+                    format!("at most {MODULES_MAX}"),
+                ));
             }
             next.module_ids = dedup(m);
         }
@@ -232,7 +235,10 @@ impl Class {
         }
         if let Some(e) = &input.expected {
             if e.len() > EXPECTED_MAX {
-                return Err(DomainError::invalid("expected", format!("at most {EXPECTED_MAX} people")));
+                return Err(DomainError::invalid(
+                    "expected",
+                    format!("at most {EXPECTED_MAX} people"),
+                ));
             }
             next.expected = dedup(e);
         }
@@ -384,7 +390,11 @@ impl AutoCheckout {
         let by_cutoff = self.daily_at.map(|at| {
             let local = checked_in_at.to_offset(self.offset.unwrap_or(UtcOffset::UTC));
             let today = local.replace_time(at);
-            if today > local { today } else { today + Duration::days(1) }
+            if today > local {
+                today
+            } else {
+                today + Duration::days(1)
+            }
         });
         let by_hours = self.after.map(|d| checked_in_at + d);
         match (by_cutoff, by_hours) {
@@ -426,16 +436,28 @@ mod tests {
     fn states_move_one_way() {
         let mut c = class();
         assert_eq!(c.accepts_check_in(), Err(ClassRefusal::NotOpenYet));
-        assert_eq!(c.close(datetime!(2026-11-25 09:00 UTC)), Err(ClassRefusal::NotOpenYet));
+        assert_eq!(
+            c.close(datetime!(2026-11-25 09:00 UTC)),
+            Err(ClassRefusal::NotOpenYet)
+        );
         c.open(datetime!(2026-11-25 09:00 UTC)).unwrap();
-        assert_eq!(c.open(datetime!(2026-11-25 09:00 UTC)), Err(ClassRefusal::NotScheduled));
-        assert_eq!(c.cancel(datetime!(2026-11-25 09:00 UTC)), Err(ClassRefusal::NotScheduled));
+        assert_eq!(
+            c.open(datetime!(2026-11-25 09:00 UTC)),
+            Err(ClassRefusal::NotScheduled)
+        );
+        assert_eq!(
+            c.cancel(datetime!(2026-11-25 09:00 UTC)),
+            Err(ClassRefusal::NotScheduled)
+        );
         c.close(datetime!(2026-11-25 12:00 UTC)).unwrap();
         assert_eq!(c.accepts_check_in(), Err(ClassRefusal::Closed));
         let mut d = class();
         d.cancel(datetime!(2026-11-25 08:00 UTC)).unwrap();
         assert_eq!(d.accepts_check_in(), Err(ClassRefusal::Cancelled));
-        assert!(d.apply(&ClassInput::default(), datetime!(2026-11-25 08:00 UTC)).is_err());
+        assert!(
+            d.apply(&ClassInput::default(), datetime!(2026-11-25 08:00 UTC))
+                .is_err()
+        );
     }
 
     #[test]
@@ -445,8 +467,15 @@ mod tests {
             ends_at: Some(datetime!(2026-11-25 08:00 UTC)),
             ..Default::default()
         };
-        assert!(matches!(c.apply(&bad, datetime!(2026-11-24 10:00 UTC)), Err(DomainError::Invalid { field: "ends_at", .. })));
-        assert_eq!(c.ends_at, datetime!(2026-11-25 12:00 UTC), "a refused edit changes nothing");
+        assert!(matches!(
+            c.apply(&bad, datetime!(2026-11-24 10:00 UTC)),
+            Err(DomainError::Invalid { field: "ends_at", .. })
+        ));
+        assert_eq!(
+            c.ends_at,
+            datetime!(2026-11-25 12:00 UTC),
+            "a refused edit changes nothing"
+        );
     }
 
     #[test]
@@ -454,13 +483,19 @@ mod tests {
         let c = class();
         let mut a = Attendance::new(&c, UserId::from_canonical("U1".into()));
         assert!(a.walk_in);
-        assert_eq!(a.check_in(CheckMethod::Badge, datetime!(2026-11-25 09:02 UTC)), CheckInResult::CheckedIn);
+        assert_eq!(
+            a.check_in(CheckMethod::Badge, datetime!(2026-11-25 09:02 UTC)),
+            CheckInResult::CheckedIn
+        );
         assert_eq!(
             a.check_in(CheckMethod::Id, datetime!(2026-11-25 09:05 UTC)),
             CheckInResult::AlreadyIn(datetime!(2026-11-25 09:02 UTC))
         );
         assert_eq!(a.check_in_method, Some(CheckMethod::Badge));
-        assert_eq!(a.check_out(CheckMethod::Staff, datetime!(2026-11-25 10:00 UTC)), CheckOutResult::CheckedOut);
+        assert_eq!(
+            a.check_out(CheckMethod::Staff, datetime!(2026-11-25 10:00 UTC)),
+            CheckOutResult::CheckedOut
+        );
         assert!(!a.is_present());
         assert_eq!(a.default_outcome(), Outcome::Attended);
     }
@@ -473,9 +508,15 @@ mod tests {
             after: Some(Duration::hours(10)),
         };
         // 09:00 local: cut-off 18:00 local (17:00 UTC) comes before 10 hours.
-        assert_eq!(rule.due(datetime!(2026-11-25 08:00 UTC)), Some(datetime!(2026-11-25 17:00 UTC)));
+        assert_eq!(
+            rule.due(datetime!(2026-11-25 08:00 UTC)),
+            Some(datetime!(2026-11-25 17:00 UTC))
+        );
         // 19:00 local: next cut-off is tomorrow, 10 hours comes first.
-        assert_eq!(rule.due(datetime!(2026-11-25 18:00 UTC)), Some(datetime!(2026-11-26 04:00 UTC)));
+        assert_eq!(
+            rule.due(datetime!(2026-11-25 18:00 UTC)),
+            Some(datetime!(2026-11-26 04:00 UTC))
+        );
         assert_eq!(AutoCheckout::default().due(datetime!(2026-11-25 18:00 UTC)), None);
     }
 

@@ -1,6 +1,8 @@
 //! HTTP: the router of the whole API, its state and layers. Areas live one per file; errors map in `error.rs`.
 
+pub mod attendance;
 pub mod auth;
+pub mod classes;
 pub mod credentials;
 pub mod devices;
 pub mod enroll;
@@ -131,6 +133,18 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
             Access::Roles(roles::MANAGERS),
             links::manage_routes(),
         ))
+        .merge(area(state, Access::Roles(roles::STAFF), classes::staff_routes()))
+        .merge(area(
+            state,
+            Access::Roles(roles::MANAGERS),
+            classes::manage_routes(),
+        ))
+        .merge(area(
+            state,
+            Access::Roles(roles::STAFF),
+            attendance::staff_routes(),
+        ))
+        .merge(area(state, Access::Public, attendance::kiosk_routes()))
         .split_for_parts()
 }
 

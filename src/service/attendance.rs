@@ -91,7 +91,13 @@ enum Direction {
 type Verdict<T> = Result<Result<T, ServiceError>, ServiceError>;
 
 /// Find the person. Refusals that must be committed (a failed PIN is recorded) come back inside.
-fn identify(svc: &Services, tx: &WriteTransaction, who: &Identify, origin: &Origin, event: &'static str) -> Verdict<User> {
+fn identify(
+    svc: &Services,
+    tx: &WriteTransaction,
+    who: &Identify,
+    origin: &Origin,
+    event: &'static str,
+) -> Verdict<User> {
     let id = match who {
         Identify::Badge(payload) => match resolve_badge(svc, tx, payload)? {
             Ok(id) => id,
@@ -176,16 +182,35 @@ fn write_change(
 
 impl Services {
     /// Check someone in to an open class. A second check-in changes nothing and says since when.
-    pub async fn check_in(&self, asker: Asker, class_id: Uuid, who: Identify, origin: Origin) -> ServiceResult<Checked> {
+    pub async fn check_in(
+        &self,
+        asker: Asker,
+        class_id: Uuid,
+        who: Identify,
+        origin: Origin,
+    ) -> ServiceResult<Checked> {
         self.check(asker, class_id, who, origin, Direction::In).await
     }
 
     /// Check someone out of an open class (the same ways as in).
-    pub async fn check_out(&self, asker: Asker, class_id: Uuid, who: Identify, origin: Origin) -> ServiceResult<Checked> {
+    pub async fn check_out(
+        &self,
+        asker: Asker,
+        class_id: Uuid,
+        who: Identify,
+        origin: Origin,
+    ) -> ServiceResult<Checked> {
         self.check(asker, class_id, who, origin, Direction::Out).await
     }
 
-    async fn check(&self, asker: Asker, class_id: Uuid, who: Identify, origin: Origin, dir: Direction) -> ServiceResult<Checked> {
+    async fn check(
+        &self,
+        asker: Asker,
+        class_id: Uuid,
+        who: Identify,
+        origin: Origin,
+        dir: Direction,
+    ) -> ServiceResult<Checked> {
         let svc = self.clone();
         let checked = self
             .store
@@ -194,8 +219,14 @@ impl Services {
                 if let Asker::Staff(p) = &asker {
                     require_runner(p, &class)?;
                 }
-                class.accepts_check_in().map_err(crate::domain::DomainError::from)?;
-                let event = if dir == Direction::In { "class.check_in" } else { "class.check_out" };
+                class
+                    .accepts_check_in()
+                    .map_err(crate::domain::DomainError::from)?;
+                let event = if dir == Direction::In {
+                    "class.check_in"
+                } else {
+                    "class.check_out"
+                };
                 let user = match identify(&svc, tx, &who, &origin, event)? {
                     Ok(u) => u,
                     Err(e) => return Ok(Err(e)),
@@ -237,7 +268,13 @@ impl Services {
 
     /// People to pick from for the name + PIN method: expected ones first, then any active user
     /// whose name matches (at most `limit`).
-    pub async fn search_people(&self, p: Principal, class_id: Uuid, query: String, limit: usize) -> ServiceResult<Vec<User>> {
+    pub async fn search_people(
+        &self,
+        p: Principal,
+        class_id: Uuid,
+        query: String,
+        limit: usize,
+    ) -> ServiceResult<Vec<User>> {
         self.store
             .read(move |tx| {
                 let Some(class) = store::classes::get_class(tx, class_id)? else {
@@ -253,7 +290,13 @@ impl Services {
                     .into_iter()
                     .filter(|u| u.is_active() && name_matches(&query, &u.name.given, &u.name.family))
                     .collect();
-                users.sort_by_key(|u| (!class.expected.contains(&u.id), u.name.given.to_lowercase(), u.name.family.to_lowercase()));
+                users.sort_by_key(|u| {
+                    (
+                        !class.expected.contains(&u.id),
+                        u.name.given.to_lowercase(),
+                        u.name.family.to_lowercase(),
+                    )
+                });
                 users.truncate(limit);
                 Ok(Ok(users))
             })
@@ -290,7 +333,12 @@ impl Services {
                 Ok(out)
             })
             .await?;
-        list.sort_by_key(|o| (o.user.name.family.to_lowercase(), o.user.name.given.to_lowercase()));
+        list.sort_by_key(|o| {
+            (
+                o.user.name.family.to_lowercase(),
+                o.user.name.given.to_lowercase(),
+            )
+        });
         Ok(list)
     }
 }

@@ -85,11 +85,16 @@ pub(crate) fn roster_of(tx: &impl ReadTx, class: Class) -> Result<RosterView, St
         }
     }
     lines.sort_by(|a, b| {
-        (!a.expected, a.user.name.given.to_lowercase(), a.user.name.family.to_lowercase()).cmp(&(
-            !b.expected,
-            b.user.name.given.to_lowercase(),
-            b.user.name.family.to_lowercase(),
-        ))
+        (
+            !a.expected,
+            a.user.name.given.to_lowercase(),
+            a.user.name.family.to_lowercase(),
+        )
+            .cmp(&(
+                !b.expected,
+                b.user.name.given.to_lowercase(),
+                b.user.name.family.to_lowercase(),
+            ))
     });
     Ok(RosterView { class, lines })
 }
@@ -151,7 +156,13 @@ pub(crate) fn end_classroom_sessions(
     Ok(())
 }
 
-fn activity(tx: &WriteTransaction, user: &UserId, at: OffsetDateTime, kind: ActivityKind, actor: &str) -> Result<(), StoreError> {
+fn activity(
+    tx: &WriteTransaction,
+    user: &UserId,
+    at: OffsetDateTime,
+    kind: ActivityKind,
+    actor: &str,
+) -> Result<(), StoreError> {
     store::activity::append_activity(
         tx,
         user,
@@ -166,7 +177,11 @@ fn activity(tx: &WriteTransaction, user: &UserId, at: OffsetDateTime, kind: Acti
 impl Services {
     /// The site's UTC offset (for "today" and the daily cut-off).
     pub fn site_offset(&self) -> UtcOffset {
-        self.settings.classroom.auto_checkout.offset.unwrap_or(UtcOffset::UTC)
+        self.settings
+            .classroom
+            .auto_checkout
+            .offset
+            .unwrap_or(UtcOffset::UTC)
     }
 
     pub async fn create_class(&self, actor: Actor, input: ClassInput) -> ServiceResult<Class> {

@@ -81,7 +81,15 @@ mod tests {
         let good = "SG1ABCDE12345FGHJK67890";
         assert_eq!(parse_scan(good).map(|b| b.number), Ok("ABCDE12345".to_string()));
         assert!(parse_scan(&format!("  {}\n", good.to_lowercase())).is_ok());
-        for bad in ["", "SG1", &good[..12], &format!("{good}X"), "XX1ABCDE12345FGHJK67890", "SG1ABCDE12345FGHJK6789U", "hello world, this is junk"] {
+        for bad in [
+            "",
+            "SG1",
+            &good[..12],
+            &format!("{good}X"),
+            "XX1ABCDE12345FGHJK67890",
+            "SG1ABCDE12345FGHJK6789U",
+            "hello world, this is junk",
+        ] {
             assert_eq!(parse_scan(bad), Err(BadgeRefusal::NotABadge), "{bad}");
         }
     }

@@ -45,7 +45,12 @@ pub fn get_attendance(
     class_id: Uuid,
     user: &UserId,
 ) -> Result<Option<Attendance>, StoreError> {
-    get_record(tx, ATTENDANCE, names::ATTENDANCE, (class_id.as_u128(), user.as_str()))
+    get_record(
+        tx,
+        ATTENDANCE,
+        names::ATTENDANCE,
+        (class_id.as_u128(), user.as_str()),
+    )
 }
 
 /// Everyone with a row in the class (checked in at some time, or given an outcome).
