@@ -119,6 +119,7 @@ async fn prepare(gw: &Gateway, clock: &ManualClock) -> Value {
     // The staff session idled through those two hours: the scenarios get a fresh one.
     let token = gw.sign_in(&staff_id, &staff_pin).await;
 
+    let classroom = prepare_classroom(gw, &token, clock).await;
     let brief = |l: &Value| json!({"id": l["id"], "token": l["token"], "name": l["name"]});
     json!({
         "kiosk_url": format!("http://{}", gw.kiosk),
@@ -133,10 +134,83 @@ async fn prepare(gw: &Gateway, clock: &ManualClock) -> Value {
             "existing": brief(&existing), "expired": brief(&expired), "deactivated": brief(&deactivated),
             "full": brief(&full), "race_full": brief(&race_full), "race_off": brief(&race_off),
         },
+        "classroom": classroom,
         "existing_user": {
             "id": seeded["user"]["id"], "pin": seeded["pin"], "given_name": "Ana", "family_name": "Seeded",
             "email": "ana.existing@example.com",
         },
+    })
+}
+
+/// The classroom scenario: an instructor, a module, four people with PINs (three expected, one
+/// walk-in), a class starting now in Room 2 and a second one later (self check-in).
+async fn prepare_classroom(gw: &Gateway, admin: &str, clock: &ManualClock) -> Value {
+    let t = Some(admin);
+    let person = |given: &'static str, family: &'static str, role: &'static str| async move {
+        let u = ok("person", gw.post("/api/users", t, json!({"given_name": given, "family_name": family, "role": role, "employer": "Acme Scaffolding, Ltd."})).await);
+        let id = u["id"].as_str().unwrap().to_string();
+        let pin = ok(
+            "pin",
+            gw.post(&format!("/api/users/{id}/pin"), t, json!({})).await,
+        );
+        json!({"id": id, "pin": pin["pin"], "given_name": given, "family_name": family})
+    };
+    let instructor = person("Ines", "Instructor", "instructor").await;
+    let people = vec![
+        person("José", "Núñez Peña", "trainee").await,
+        person("Zoë", "O'Brien", "trainee").await,
+        person("Алексей", "Смирнов", "trainee").await,
+        person("Zofia", "Łukasiewicz-Wróbel", "trainee").await,
+    ];
+    let module = ok(
+        "module",
+        gw.post(
+            "/api/modules",
+            t,
+            json!({"title": "Scaffold inspection", "duration_minutes": 90}),
+        )
+        .await,
+    );
+    let at = |h: i64| {
+        (clock.now() + time::Duration::hours(h))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let expected: Vec<Value> = people[..3].iter().map(|p| p["id"].clone()).collect();
+    let class = ok(
+        "class",
+        gw.post(
+            "/api/classes",
+            t,
+            json!({
+                "title": "Scaffold inspection, practical", "module_ids": [module["id"]], "room": "Room 2",
+                "starts_at": at(0), "ends_at": at(3), "instructors": [instructor["id"]], "expected": expected,
+            }),
+        )
+        .await,
+    );
+    let later = ok(
+        "class",
+        gw.post(
+            "/api/classes",
+            t,
+            json!({
+                "title": "Fire extinguishers", "room": "Yard", "starts_at": at(4), "ends_at": at(5),
+                "instructors": [instructor["id"]], "expected": [people[3]["id"]],
+            }),
+        )
+        .await,
+    );
+    let token = gw
+        .sign_in(
+            instructor["id"].as_str().unwrap(),
+            instructor["pin"].as_str().unwrap(),
+        )
+        .await;
+    json!({
+        "instructor": instructor, "instructor_token": token, "people": people,
+        "class": {"id": class["id"], "title": class["title"]},
+        "later": {"id": later["id"], "title": later["title"]},
     })
 }
 
@@ -172,8 +246,11 @@ async fn the_kiosk_ui_works_in_a_real_browser() {
     let fixture = prepare(&gw, &clock).await;
 
     let out = tokio::task::spawn_blocking(move || {
+        // SITEGATE_BROWSER_TESTS="classroom.test.mjs" runs only those files (while iterating).
+        let only = std::env::var("SITEGATE_BROWSER_TESTS").unwrap_or_default();
         Command::new("node")
             .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+            .args(only.split_whitespace())
             .current_dir(&dir)
             .env("SITEGATE_FIXTURE", fixture.to_string())
             .env("CHROMIUM", chromium())

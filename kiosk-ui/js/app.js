@@ -8,6 +8,7 @@ import { h, replace } from "./dom.js";
 import { load, pickLanguage, translate } from "./i18n.js";
 import { Keyboard } from "./keyboard.js";
 import { enrollScreen } from "./screens/enroll.js";
+import { rosterScreen } from "./screens/instructor.js";
 import { startScreen } from "./screens/start.js";
 
 const LANGUAGES = ["en", "es", "pt", "pl"];
@@ -83,11 +84,14 @@ class App {
   /** First screen from the address. */
   route() {
     const m = location.pathname.match(/^\/enroll\/([^/]+)\/?$/);
+    const roster = location.hash.match(/^#class=([0-9a-fA-F-]{36})$/);
     if (m) this.show(enrollScreen(this, decodeURIComponent(m[1])));
+    else if (roster) this.show(rosterScreen(this, roster[1]));
     else this.show(startScreen(this));
   }
 
   show(screen) {
+    if (this.screen && this.screen !== screen && this.screen.leave) this.screen.leave();
     this.keyboard.close();
     this.screen = screen;
     this.render();
@@ -130,6 +134,7 @@ class App {
     const again = focusedKb && this.keyboard.target ? document.getElementById(focusedKb) : null;
     if (again && again.dataset.kb) again.focus();
     else this.keyboard.close();
+    if (this.screen.afterRender) this.screen.afterRender();
   }
 
   /** The language chooser over any screen. */
@@ -183,7 +188,8 @@ class App {
   }
 
   idleTick() {
-    if (!this.dirty) return;
+    // An instructor's open roster stays on screen (the gateway still ends the staff session).
+    if (!this.dirty || (this.screen && this.screen.stayAwake)) return;
     const idle = Math.max(10, Number(this.config.idle_seconds) || DEFAULT_CONFIG.idle_seconds);
     const left = Math.ceil(idle - (Date.now() - this.lastActivity) / 1000);
     if (left <= 0) return this.reset();

@@ -188,20 +188,20 @@ macro_rules! check_responses {
     ($name:ident, $path:literal, $doc:literal) => {
         #[doc = $doc]
         #[utoipa::path(post, path = $path, tag = "classroom", request_body = CheckRequest,
-                    params(("id" = String, Path, format = Uuid, description = "Class ID")), responses(
-                    (status = 200, body = CheckedOut),
-                    (status = 400, body = Problem, content_type = "application/problem+json"),
-                    (status = 401, body = Problem, content_type = "application/problem+json"),
-                    (status = 403, body = Problem, content_type = "application/problem+json"),
-                    (status = 404, body = Problem, content_type = "application/problem+json"),
-                    (status = 409, body = Problem, content_type = "application/problem+json"),
-                    (status = 410, body = Problem, content_type = "application/problem+json"),
-                    (status = 413, body = Problem, content_type = "application/problem+json"),
-                    (status = 415, body = Problem, content_type = "application/problem+json"),
-                    (status = 422, body = Problem, content_type = "application/problem+json"),
-                    (status = 429, body = Problem, content_type = "application/problem+json"),
-                    (status = 503, body = Problem, content_type = "application/problem+json"),
-                ))]
+                            params(("id" = String, Path, format = Uuid, description = "Class ID")), responses(
+                            (status = 200, body = CheckedOut),
+                            (status = 400, body = Problem, content_type = "application/problem+json"),
+                            (status = 401, body = Problem, content_type = "application/problem+json"),
+                            (status = 403, body = Problem, content_type = "application/problem+json"),
+                            (status = 404, body = Problem, content_type = "application/problem+json"),
+                            (status = 409, body = Problem, content_type = "application/problem+json"),
+                            (status = 410, body = Problem, content_type = "application/problem+json"),
+                            (status = 413, body = Problem, content_type = "application/problem+json"),
+                            (status = 415, body = Problem, content_type = "application/problem+json"),
+                            (status = 422, body = Problem, content_type = "application/problem+json"),
+                            (status = 429, body = Problem, content_type = "application/problem+json"),
+                            (status = 503, body = Problem, content_type = "application/problem+json"),
+                        ))]
         async fn $name(
             State(state): State<AppState>,
             Extension(p): Extension<Principal>,

@@ -6,6 +6,7 @@ import { get, post } from "../api.js";
 import { h } from "../dom.js";
 import { field, problemText } from "../fields.js";
 import { formatUserId, parseUserId, typingForm } from "../ids.js";
+import { classesScreen } from "./instructor.js";
 
 export function staffScreen(app) {
   const state = { checking: true, id: "", pin: "", errors: {}, problem: null, busy: false };
@@ -72,7 +73,8 @@ export function staffScreen(app) {
       h(
         "div",
         { class: "actions" },
-        h("button", { type: "button", class: "button primary", "data-action": "sign-out", disabled: state.busy, onclick: signOut }, app.t("staff.sign_out")),
+        h("button", { type: "button", class: "button primary", "data-action": "classes", onclick: () => app.show(classesScreen(app)) }, app.t("classes.title")),
+        h("button", { type: "button", class: "button secondary", "data-action": "sign-out", disabled: state.busy, onclick: signOut }, app.t("staff.sign_out")),
         h("button", { type: "button", class: "button secondary", "data-action": "back", onclick: back }, app.t("common.back_to_start")),
       ),
     );

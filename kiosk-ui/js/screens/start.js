@@ -3,6 +3,7 @@
 
 import { get } from "../api.js";
 import { h } from "../dom.js";
+import { checkinScreen } from "./checkin.js";
 import { staffScreen } from "./staff.js";
 
 /**
@@ -20,6 +21,8 @@ export function registerFeature(key, open) {
   const f = FEATURES.find((x) => x.key === key);
   if (f) f.open = open;
 }
+
+registerFeature("checkin", (app) => app.show(checkinScreen(app)));
 
 export function startScreen(app) {
   const state = { links: null, problem: null };

@@ -1,0 +1,199 @@
+// The instructor's morning: sign in on the kiosk, open today's class, check people in by every
+// method with a simulated scanner (it types the payload and Enter), watch a second screen follow
+// the roster live, close the class and export the CSV; then a participant's self check-in.
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, test } from "node:test";
+import {
+  LANDSCAPE, PORTRAIT, callApi, fixture, kioskUrl, launch, msg, overflowing, screen, shot, smallTargets, touchPage,
+  typeOnKeyboard,
+} from "./lib/harness.mjs";
+
+const room = fixture.classroom;
+let browser;
+before(async () => {
+  browser = await launch();
+});
+after(async () => {
+  await browser.close();
+});
+
+/** A scanner: types the payload into whatever has the focus, then Enter. */
+async function scan(page, payload) {
+  await page.keyboard.type(payload, { delay: 5 });
+  await page.keyboard.press("Enter");
+}
+
+async function result(page) {
+  const r = page.locator(".scan-result:not(.empty)");
+  await r.waitFor();
+  return r;
+}
+
+async function present(page) {
+  return Number(await page.locator('.count-present .count-n').textContent());
+}
+
+test("an instructor runs a class: sign-in, open, every check-in method, live second screen, close, CSV", async () => {
+  const page = await touchPage(browser, PORTRAIT);
+  await page.goto(kioskUrl("/"));
+  await screen(page, "start");
+  await page.tap('[data-action="staff"]');
+  await screen(page, "staff");
+  await page.tap("#user_id");
+  await typeOnKeyboard(page, room.instructor.id.replace("-", ""));
+  await page.tap("#pin");
+  await typeOnKeyboard(page, room.instructor.pin);
+  await page.tap('[data-action="sign-in"]');
+  await page.waitForSelector(".staff.signed-in");
+  await page.tap('[data-action="classes"]');
+  await screen(page, "classes");
+  await page.waitForSelector(`.class-tile[data-class="${room.class.id}"]`);
+  assert.equal(await page.locator(".class-tile").count(), 2, "both of today's classes");
+  await shot(page, "classroom-today-portrait");
+  assert.deepEqual(await overflowing(page), []);
+  assert.deepEqual(await smallTargets(page, 64), []);
+
+  await page.tap(`.class-tile[data-class="${room.class.id}"] [data-action="open"]`);
+  await screen(page, "roster");
+  await page.waitForSelector('.roster[data-state="open"]');
+  assert.equal(await present(page), 0);
+  assert.equal(await page.locator(".roster-line").count(), 3, "the three expected");
+
+  // A second screen (a laptop beside the instructor), signed in as the same instructor.
+  const watcher = await touchPage(browser, LANDSCAPE);
+  await watcher.goto(kioskUrl("/"));
+  await screen(watcher, "start");
+  const signIn = await watcher.evaluate(async ({ id, pin }) => {
+    const r = await fetch("/api/auth/sign-in", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ user_id: id, pin }) });
+    return r.status;
+  }, room.instructor);
+  assert.equal(signIn, 200);
+  await watcher.goto(kioskUrl(`/?screen=2#class=${room.class.id}`));
+  await screen(watcher, "roster");
+  await watcher.waitForSelector('.roster[data-state="open"]');
+
+  // The scan box has the focus: a scanner sends garbage, half a payload, an unknown badge.
+  assert.equal(await page.evaluate(() => document.activeElement.id), "scan");
+  await scan(page, "HELLO WORLD 42");
+  assert.equal(await (await result(page)).getAttribute("data-code"), "not_a_badge");
+  assert.equal(await page.locator(".scan-result .result-text").textContent(), msg("en", "error.not_a_badge"));
+  await shot(page, "classroom-scan-refused-portrait");
+  await scan(page, "SG1ABCDE12345");
+  assert.equal(await (await result(page)).getAttribute("data-code"), "not_a_badge");
+  await scan(page, "SG1ABCDE12345FGHJK67890");
+  await page.waitForSelector('.scan-result[data-code="badge_unknown"]');
+
+  // A scanner typing a person's ID (their badge's ID barcode), then Enter.
+  const [jose, zoe, alexei, zofia] = room.people;
+  await scan(page, jose.id);
+  await page.waitForSelector(`.scan-result.checked_in[data-user-id="${jose.id}"]`);
+  // Scanned twice: "already checked in at …".
+  await scan(page, jose.id);
+  const again = await result(page);
+  await page.waitForSelector(".scan-result.already_checked_in");
+  assert.match(await again.textContent(), /already checked in at \d\d:\d\d/);
+  await shot(page, "classroom-double-scan-portrait");
+
+  // The typed ID, on the ID keypad.
+  await page.tap("#typed_id");
+  await typeOnKeyboard(page, zofia.id.replace("-", ""));
+  await page.tap('[data-action="submit-id"]');
+  await page.waitForSelector(`.scan-result.checked_in[data-user-id="${zofia.id}"]`);
+  assert.match(await page.locator(".scan-result").textContent(), new RegExp(msg("en", "roster.walk_in")));
+
+  // Name search, then the participant's own PIN.
+  await page.tap("#name_search");
+  await typeOnKeyboard(page, "Zo");
+  await page.tap('[data-action="search"]');
+  await page.tap(`.found [data-user-id="${zoe.id}"]`);
+  await page.tap("#person_pin");
+  await typeOnKeyboard(page, zoe.pin);
+  await page.tap('[data-action="submit-pin"]');
+  await page.waitForSelector(`.scan-result.checked_in[data-user-id="${zoe.id}"]`);
+
+  // The instructor marks someone present.
+  await page.tap(`.roster-line[data-user-id="${alexei.id}"] [data-action="mark-in"]`);
+  await page.waitForSelector(`.scan-result.checked_in[data-user-id="${alexei.id}"]`);
+  await page.waitForFunction(() => document.querySelector(".count-present .count-n")?.textContent === "4", null, { timeout: 1500 });
+  await shot(page, "classroom-roster-portrait");
+  assert.deepEqual(await overflowing(page), []);
+  assert.deepEqual(await smallTargets(page, 64), []);
+
+  // The second screen followed within a second, without a reload.
+  await watcher.waitForFunction(() => document.querySelector(".count-present .count-n")?.textContent === "4", null, { timeout: 1500 });
+  await shot(watcher, "classroom-roster-second-screen-landscape");
+  assert.deepEqual(await overflowing(watcher), []);
+  // And it survives a reload.
+  await watcher.reload();
+  await screen(watcher, "roster");
+  await watcher.waitForFunction(() => document.querySelector(".count-present .count-n")?.textContent === "4");
+
+  // Check-out: switch the mode, scan.
+  await page.tap('[data-mode="out"]');
+  await page.evaluate(() => document.getElementById("scan").focus());
+  await scan(page, alexei.id);
+  await page.waitForSelector(`.scan-result.checked_out[data-user-id="${alexei.id}"]`);
+  await watcher.waitForFunction(() => document.querySelector(".count-present .count-n")?.textContent === "3", null, { timeout: 1500 });
+
+  // Close the class; everyone's outcome shows.
+  await page.tap('[data-action="close-class"]');
+  await shot(page, "classroom-close-confirm-portrait");
+  await page.tap('[data-action="confirm-close"]');
+  await page.waitForSelector('.roster[data-state="closed"]');
+  assert.equal(await page.locator(".roster-line").count(), 4);
+  await shot(page, "classroom-closed-portrait");
+  await watcher.waitForSelector('.roster-list[data-state="closed"], .roster[data-state="closed"]', { timeout: 3000 });
+
+  // Export the CSV.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.tap('[data-action="export"]')]);
+  const csv = readFileSync(await download.path(), "utf8");
+  assert.ok(csv.startsWith("\uFEFFUser ID,Given name,Family name,"), csv.slice(0, 80));
+  assert.ok(csv.includes("Núñez Peña") && csv.includes("O'Brien") && csv.includes("Смирнов") && csv.includes("Łukasiewicz-Wróbel"));
+  assert.ok(csv.includes('"Acme Scaffolding, Ltd."'), "a comma is quoted");
+  assert.ok(csv.includes(",attended,") && csv.includes("walk-in"));
+  assert.equal(csv.trimEnd().split("\r\n").length, 5);
+
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(watcher.errors, []);
+  await watcher.context().close();
+  await page.context().close();
+});
+
+test("self check-in on the kiosk: refused scan, then ID + PIN with a large confirmation", async () => {
+  const opened = await callApi("POST", `/api/classes/${room.later.id}/open`, {}, { token: room.instructor_token });
+  assert.equal(opened.status, 200, JSON.stringify(opened.body));
+  const page = await touchPage(browser, PORTRAIT);
+  await page.goto(kioskUrl("/"));
+  await screen(page, "start");
+  await page.tap('.feature-tile[data-feature="checkin"]');
+  await screen(page, "checkin");
+  await page.waitForSelector("#self_scan, .checkin .tile");
+  // With another class open too, the participant picks theirs first.
+  if (await page.locator(".checkin .tile").count()) {
+    await shot(page, "checkin-which-class-portrait");
+    await page.tap(`.checkin .tile[data-class="${room.later.id}"]`);
+    await page.waitForSelector("#self_scan");
+  }
+  assert.equal(await page.evaluate(() => document.activeElement.id), "self_scan");
+  await shot(page, "checkin-start-portrait");
+  assert.deepEqual(await smallTargets(page, 64), []);
+  await scan(page, "SG1ABC");
+  await page.waitForSelector('.checkin-confirm.refused[data-code="not_a_badge"]');
+  await shot(page, "checkin-refused-portrait");
+  await page.tap('[data-action="again"]');
+  const zofia = room.people[3];
+  await page.tap("#user_id");
+  await typeOnKeyboard(page, zofia.id.replace("-", ""));
+  await page.tap("#pin");
+  await typeOnKeyboard(page, zofia.pin);
+  await page.tap('[data-action="check-in"]');
+  await page.waitForSelector(".checkin-confirm.checked_in");
+  assert.equal(await page.locator(".confirm-name").textContent(), `${zofia.given_name} ${zofia.family_name}`);
+  assert.match(await page.locator(".confirm-class").textContent(), /Fire extinguishers · Yard/);
+  await shot(page, "checkin-confirmed-portrait");
+  assert.deepEqual(await overflowing(page), []);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
