@@ -116,13 +116,13 @@ test("an instructor runs a class: sign-in, open, every check-in method, live sec
   // The instructor marks someone present.
   await page.tap(`.roster-line[data-user-id="${alexei.id}"] [data-action="mark-in"]`);
   await page.waitForSelector(`.scan-result.checked_in[data-user-id="${alexei.id}"]`);
-  await page.waitForFunction(() => document.querySelector(".count-present .count-n")?.textContent === "4", null, { timeout: 1500 });
+  await page.waitForFunction(() => document.querySelector(".count-present .count-n")?.textContent === "4", null, { timeout: 3000 });
   await shot(page, "classroom-roster-portrait");
   assert.deepEqual(await overflowing(page), []);
   assert.deepEqual(await smallTargets(page, 64), []);
 
   // The second screen followed within a second, without a reload.
-  await watcher.waitForFunction(() => document.querySelector(".count-present .count-n")?.textContent === "4", null, { timeout: 1500 });
+  await watcher.waitForFunction(() => document.querySelector(".count-present .count-n")?.textContent === "4", null, { timeout: 3000 });
   await shot(watcher, "classroom-roster-second-screen-landscape");
   assert.deepEqual(await overflowing(watcher), []);
   // And it survives a reload.
@@ -135,7 +135,7 @@ test("an instructor runs a class: sign-in, open, every check-in method, live sec
   await page.evaluate(() => document.getElementById("scan").focus());
   await scan(page, alexei.id);
   await page.waitForSelector(`.scan-result.checked_out[data-user-id="${alexei.id}"]`);
-  await watcher.waitForFunction(() => document.querySelector(".count-present .count-n")?.textContent === "3", null, { timeout: 1500 });
+  await watcher.waitForFunction(() => document.querySelector(".count-present .count-n")?.textContent === "3", null, { timeout: 3000 });
 
   // Close the class; everyone's outcome shows.
   await page.tap('[data-action="close-class"]');

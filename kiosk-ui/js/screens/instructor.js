@@ -273,7 +273,6 @@ export function rosterScreen(app, classId) {
         "span",
         { class: "who" },
         h("strong", { class: "who-name" }, l.short_name),
-        " ",
         h("span", { class: "mono who-id" }, formatUserId(l.user_id)),
         l.walk_in ? h("span", { class: "walkin-tag" }, app.t("roster.walk_in")) : null,
       ),
@@ -418,9 +417,12 @@ export function rosterScreen(app, classId) {
         h("h1", {}, c.title),
         h("p", { class: "class-meta" }, `${hhmm(c.starts_at)}–${hhmm(c.ends_at)} · ${c.room} · `, h("span", { class: `state-tag state-${c.state}` }, app.t(`classes.state.${c.state}`)))),
       parts.counts,
-      c.state === "open" ? methods() : state.result ? resultBanner() : null,
-      h("h2", {}, app.t("roster.people")),
-      parts.list,
+      h(
+        "div",
+        { class: `roster-body${c.state === "open" ? " with-controls" : ""}` },
+        c.state === "open" ? h("div", { class: "roster-controls" }, methods()) : state.result ? resultBanner() : null,
+        h("div", { class: "roster-people" }, h("h2", {}, app.t("roster.people")), parts.list),
+      ),
       h(
         "div",
         { class: "actions" },
