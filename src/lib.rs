@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod keys;
+pub mod printer;
 pub mod service;
 pub mod store;
 pub mod tasks;
@@ -60,6 +61,8 @@ pub enum StartError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Printing(#[from] printer::SetupError),
     #[error("seeding demo data failed: {0}")]
     Demo(service::ServiceError),
     #[error("the {0} listener stopped: {1}")]
@@ -73,6 +76,7 @@ impl StartError {
             StartError::Bind { .. }
             | StartError::KioskNotLoopback(_)
             | StartError::Tls(_)
+            | StartError::Printing(_)
             | StartError::Store(store::StoreError::InUse(_)) => 2,
             _ => 1,
         }
@@ -173,7 +177,9 @@ pub async fn run(
     )?;
     let fingerprint = tls.fingerprint.base64url();
     let clock = options.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
-    let services = Services::new(store.clone(), clock, keys, site_settings(&config));
+    let printing = printer::Printing::from_config(&config)?;
+    let services =
+        Services::new(store.clone(), clock, keys, site_settings(&config)).with_printing(printing.clone());
     let gateway_id = config.site.id.clone().map_or_else(|| store.gateway_id(), Ok)?;
 
     let https_addr = listeners
@@ -210,6 +216,11 @@ pub async fn run(
     tasks.spawn(
         "admin-socket",
         admin_socket::serve(socket, services.clone(), tasks.shutdown()),
+    );
+
+    tasks.spawn(
+        "print-queue",
+        printer::queue::run(services.clone(), printing, tasks.shutdown()),
     );
 
     let state = http::AppState::new(services, tasks.health(), fingerprint, gateway_id);

@@ -7,14 +7,32 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ActivityKind {
-    Created { via: String },
+    Created {
+        via: String,
+    },
     Deactivated,
     DetailsChanged,
-    JoinedUnit { unit_kind: String, unit_name: String },
-    TrainingAssigned { module_title: String },
-    ModuleCompleted { module_title: String },
+    JoinedUnit {
+        unit_kind: String,
+        unit_name: String,
+    },
+    TrainingAssigned {
+        module_title: String,
+    },
+    ModuleCompleted {
+        module_title: String,
+    },
     PinIssued,
     StaffSignedIn,
+    /// A new badge was issued (and the previous one, if any, retired).
+    BadgeIssued {
+        serial: u32,
+    },
+    /// The badge was printed.
+    BadgePrinted {
+        serial: u32,
+        printer: String,
+    },
 }
 
 /// One entry of the log.

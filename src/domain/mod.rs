@@ -1,10 +1,12 @@
 //! Pure rules of sitegate: identifiers, people, organisation units, training. No I/O, no axum, redb or tokio.
 
 pub mod activity;
+pub mod badge;
 pub mod error;
 pub mod ids;
 pub mod org;
 pub mod person;
+pub mod print_job;
 pub mod staff;
 pub mod training;
 pub mod user;

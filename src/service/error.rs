@@ -22,6 +22,15 @@ pub enum ServiceError {
     UserDeactivated(String),
     #[error("sitegate is already initialised: an admin exists")]
     AlreadyInitialized,
+    /// A scanned badge was refused; each reason has its own code.
+    #[error("{0}")]
+    Badge(#[from] crate::domain::badge::BadgeRefusal),
+    /// Printing is not set up in this process (e.g. a CLI command on the store).
+    #[error("badge printing is not available here")]
+    PrintingUnavailable,
+    /// The badge could not be drawn (a bug or a broken logo/font); logged.
+    #[error("the badge could not be drawn: {0}")]
+    Render(String),
     #[error("storage failed")]
     Store(#[source] StoreError),
 }

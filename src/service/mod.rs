@@ -2,9 +2,11 @@
 
 pub mod admin;
 pub mod auth;
+pub mod badges;
 pub mod demo;
 pub mod error;
 pub mod org;
+pub mod print_queue;
 pub mod training;
 pub mod users;
 
@@ -59,6 +61,8 @@ pub struct Services {
     pub clock: SharedClock,
     pub keys: Arc<Keys>,
     pub settings: Arc<SiteSettings>,
+    /// Badge rendering and the print queue's printers; `None` where nothing prints (CLI on the store).
+    pub printing: Option<crate::printer::Printing>,
 }
 
 impl Services {
@@ -68,7 +72,14 @@ impl Services {
             clock,
             keys,
             settings: Arc::new(settings),
+            printing: None,
         }
+    }
+
+    /// The same services, able to draw and print badges.
+    pub fn with_printing(mut self, printing: crate::printer::Printing) -> Services {
+        self.printing = Some(printing);
+        self
     }
 
     pub fn now(&self) -> OffsetDateTime {

@@ -2,12 +2,14 @@
 
 pub mod activity;
 pub mod audit;
+pub mod badges;
 pub mod codec;
 pub mod credentials;
 mod error;
 pub mod migrations;
 pub mod org;
 pub mod outbox;
+pub mod print_jobs;
 pub mod sessions;
 pub mod tables;
 pub mod training;

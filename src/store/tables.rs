@@ -9,7 +9,9 @@ use super::credentials::StaffCredential;
 use super::outbox::OutboxEvent;
 use super::sessions::StoredSession;
 use crate::domain::activity::ActivityEntry;
+use crate::domain::badge::Badge;
 use crate::domain::org::Unit;
+use crate::domain::print_job::PrintJob;
 use crate::domain::training::{Assignment, Completion, Module};
 use crate::domain::user::User;
 
@@ -29,6 +31,9 @@ pub mod names {
     pub const SESSIONS: &str = "sessions";
     pub const AUDIT: &str = "audit";
     pub const OUTBOX: &str = "outbox";
+    pub const BADGES: &str = "badges";
+    pub const BADGE_BY_USER: &str = "badge_by_user";
+    pub const PRINT_JOBS: &str = "print_jobs";
 }
 
 /// Setting name → value (`schema_version`, `gateway_id`, counters).
@@ -64,6 +69,12 @@ pub const SESSIONS: TableDefinition<&[u8; 32], Versioned<StoredSession>> =
 pub const AUDIT: TableDefinition<(i128, u64), Versioned<AuditEntry>> = TableDefinition::new(names::AUDIT);
 /// Gateway sequence number (gap-free, from 1) → event for the central system.
 pub const OUTBOX: TableDefinition<u64, Versioned<OutboxEvent>> = TableDefinition::new(names::OUTBOX);
+/// Badge number → badge (holder, serial, state, issued).
+pub const BADGES: TableDefinition<&str, Versioned<Badge>> = TableDefinition::new(names::BADGES);
+/// User ID → the number of their current badge.
+pub const BADGE_BY_USER: TableDefinition<&str, &str> = TableDefinition::new(names::BADGE_BY_USER);
+/// Print job UUIDv7 → job (badge, printer, state, attempts, last error, next attempt).
+pub const PRINT_JOBS: TableDefinition<u128, Versioned<PrintJob>> = TableDefinition::new(names::PRINT_JOBS);
 
 /// Open (and so create) every table, so that reads never meet a missing table.
 pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
@@ -81,6 +92,9 @@ pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(SESSIONS)?;
     tx.open_table(AUDIT)?;
     tx.open_table(OUTBOX)?;
+    tx.open_table(BADGES)?;
+    tx.open_table(BADGE_BY_USER)?;
+    tx.open_table(PRINT_JOBS)?;
     Ok(())
 }
 
@@ -101,4 +115,10 @@ impl Record for Completion {
 }
 impl Record for ActivityEntry {
     const NAME: &'static str = "activity_entry";
+}
+impl Record for Badge {
+    const NAME: &'static str = "badge";
+}
+impl Record for PrintJob {
+    const NAME: &'static str = "print_job";
 }
