@@ -47,6 +47,23 @@ pub enum Command {
     Config(ConfigCmd),
     /// Exit 0 when the gateway running on this box answers ready.
     Healthcheck(HealthcheckArgs),
+    /// Badge printers: print a sample badge.
+    #[command(subcommand)]
+    Print(PrintCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrintCmd {
+    /// Print a sample badge (a name with accents and Cyrillic) straight to a printer. Needs no
+    /// running gateway and no `init`.
+    Test {
+        /// tcp://HOST[:PORT] (9100 by default), file:///dev/usb/lp0 or spool://DIR.
+        #[arg(long, value_name = "URL")]
+        printer: String,
+        /// Firmware profile ID (default generic-simple: raster only, no cut).
+        #[arg(long, value_name = "ID")]
+        profile: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -294,7 +311,7 @@ pub(super) fn to_request(cmd: Command) -> Result<AdminRequest, Outcome> {
             }
         }
         Command::Training(TrainingCmd::List) => AdminRequest::TrainingList,
-        Command::Serve(_) | Command::Config(_) | Command::Healthcheck(_) => {
+        Command::Serve(_) | Command::Config(_) | Command::Healthcheck(_) | Command::Print(_) => {
             return Err(Outcome::fail(2, "not a data command"));
         }
     })

@@ -1,7 +1,8 @@
-//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `config …`, `healthcheck`. Parses, dispatches, prints one clear line on failure.
+//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `config …`, `healthcheck`, `print test`. Parses, dispatches, prints one clear line on failure.
 
 mod args;
 mod healthcheck;
+mod print;
 mod render;
 
 use std::path::PathBuf;
@@ -71,6 +72,19 @@ pub async fn run_command(cli: Cli) -> Outcome {
                 Err(o) => return o,
             };
             healthcheck::run(&config, h.url.as_deref()).await
+        }
+        Command::Print(args::PrintCmd::Test { printer, profile }) => {
+            let config = match load_config(
+                cli.config,
+                Overrides {
+                    state_dir: cli.state_dir,
+                    ..Default::default()
+                },
+            ) {
+                Ok(c) => c,
+                Err(o) => return o,
+            };
+            print::test(&config, &printer, profile.as_deref()).await
         }
         other => {
             let request = match args::to_request(other) {

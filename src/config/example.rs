@@ -86,8 +86,8 @@ interfaces = []
 # default, file:///dev/usb/lp0, or spool://DIR, which keeps each job's bytes and PNG) and a
 # profile ID from firmware-profiles/ (default "generic-simple"). Empty: one spool printer in
 # <state_dir>/spool with generic-simple, for a site with no printer yet.
-# printers = [{ name = "gate", url = "tcp://192.0.2.10:9100", profile = "epson-tm-t20iii" },
-#             { name = "office", url = "file:///dev/usb/lp0", profile = "zjiang-pos-5890" }]
+# For example: printers = [{ name = "gate", url = "tcp://192.0.2.10:9100", profile = "epson-tm-t20iii" },
+#   { name = "office", url = "file:///dev/usb/lp0", profile = "zjiang-pos-5890" }]
 printers = []
 # Name of a second printer that takes a job when the first one fails.
 # failover = "office"

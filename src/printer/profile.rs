@@ -76,6 +76,7 @@ pub enum MediaKind {
 #[serde(rename_all = "snake_case")]
 pub enum Raster {
     /// `GS v 0`: raster bit image (escpos-printer-db: bitImageRaster).
+    #[serde(rename = "gs_v_0")]
     GsV0,
     /// `ESC *` 24-dot double density columns (escpos-printer-db: bitImageColumn), for old firmware.
     EscStar,
