@@ -38,7 +38,12 @@ fn text(b: &[u8]) -> String {
 async fn a_sample_badge_reaches_the_printer_and_says_which_key_signed_it() {
     let tp = TestPrinter::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let out = print_test(dir.path(), &["--printer", &tp.url(), "--profile", "epson-tm-t20iii"], &[]).await;
+    let out = print_test(
+        dir.path(),
+        &["--printer", &tp.url(), "--profile", "epson-tm-t20iii"],
+        &[],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("throwaway key"), "{stdout}");
@@ -56,7 +61,11 @@ async fn a_sample_badge_reaches_the_printer_and_says_which_key_signed_it() {
     sitegate::keys::Keys::load_or_create(&dir.path().join("keys/sitegate.key")).unwrap();
     let out = print_test(dir.path(), &["--printer", &tp.url()], &[]).await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("the badge key of"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("the badge key of"),
+        "{}",
+        text(&out.stdout)
+    );
     let jobs = tp.wait_jobs(2, 5).await;
     // generic-simple by default: raster only, no cut.
     assert!(!jobs[1].windows(2).any(|w| w == [0x1d, b'V']));
@@ -67,9 +76,18 @@ async fn paper_out_refused_and_timeout_exit_1_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let tp = TestPrinter::start().await;
     tp.set_mode(Mode::PaperOut);
-    let out = print_test(dir.path(), &["--printer", &tp.url(), "--profile", "generic-escpos"], &[]).await;
+    let out = print_test(
+        dir.path(),
+        &["--printer", &tp.url(), "--profile", "generic-escpos"],
+        &[],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("out of paper"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("out of paper"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let dead = refused_port().await;
     let out = print_test(dir.path(), &["--printer", &format!("tcp://{dead}")], &[]).await;
@@ -77,7 +95,12 @@ async fn paper_out_refused_and_timeout_exit_1_with_the_reason() {
     assert!(text(&out.stderr).contains("refused"), "{}", text(&out.stderr));
 
     tp.set_mode(Mode::Stall);
-    let out = print_test(dir.path(), &["--printer", &tp.url(), "--profile", "generic-escpos"], &[]).await;
+    let out = print_test(
+        dir.path(),
+        &["--printer", &tp.url(), "--profile", "generic-escpos"],
+        &[],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("in time"), "{}", text(&out.stderr));
     tp.set_mode(Mode::Normal);
@@ -87,22 +110,45 @@ async fn paper_out_refused_and_timeout_exit_1_with_the_reason() {
 async fn the_file_and_spool_transports_and_bad_usage() {
     let dir = tempfile::tempdir().unwrap();
     let spool = dir.path().join("spool");
-    let out = print_test(dir.path(), &["--printer", &format!("spool://{}", spool.display())], &[]).await;
+    let out = print_test(
+        dir.path(),
+        &["--printer", &format!("spool://{}", spool.display())],
+        &[],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let job = std::fs::read_dir(&spool).unwrap().next().unwrap().unwrap().path();
     for f in ["job.bin", "badge.png", "job.json"] {
         assert!(job.join(f).exists(), "{f} kept in the spool");
     }
     let lp = dir.path().join("lp0");
-    let out = print_test(dir.path(), &["--printer", &format!("file://{}", lp.display())], &[]).await;
+    let out = print_test(
+        dir.path(),
+        &["--printer", &format!("file://{}", lp.display())],
+        &[],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(std::fs::read(&lp).unwrap().starts_with(&[0x1b, b'@']));
 
     let out = print_test(dir.path(), &["--printer", "http://x"], &[]).await;
     assert_eq!(out.status.code(), Some(2));
-    let out = print_test(dir.path(), &["--printer", &format!("file://{}", lp.display()), "--profile", "nope"], &[]).await;
+    let out = print_test(
+        dir.path(),
+        &[
+            "--printer",
+            &format!("file://{}", lp.display()),
+            "--profile",
+            "nope",
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("generic-simple"), "lists the known profiles");
+    assert!(
+        text(&out.stderr).contains("generic-simple"),
+        "lists the known profiles"
+    );
 
     // A broken profile in the site's folder is refused with its file, key and reason.
     let profiles = dir.path().join("profiles");
@@ -116,5 +162,8 @@ async fn the_file_and_spool_transports_and_bad_usage() {
     .await;
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("ours.toml") && err.contains("media.dpi") && err.contains("100 to 600"), "{err}");
+    assert!(
+        err.contains("ours.toml") && err.contains("media.dpi") && err.contains("100 to 600"),
+        "{err}"
+    );
 }
