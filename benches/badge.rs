@@ -1,5 +1,7 @@
 //! Render + encode one badge (the work of one print job, or one preview), per profile: the goal is p50 under 20 ms.
 
+#![allow(clippy::expect_used)] // a benchmark of fixed input: a failure is a bug to see at once
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use sitegate::config::Config;
 use sitegate::domain::badge::{self, BadgeNumber};

@@ -1,6 +1,6 @@
 //! Against emupos, a simulated Epson printer nobody on this project wrote: the sample badge prints, the QR on its receipt scans and verifies, and its paper-out and cover-open faults come back as exit 1 with the reason. Skipped (with a note) when emupos is not installed; scripts/install-test-deps installs it.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

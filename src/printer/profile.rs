@@ -408,7 +408,7 @@ fn check(id: &str, file: &str, raw: RawProfile) -> Result<Profile, ProfileError>
     if !(100..=600).contains(&media.dpi) {
         return Err(ProfileError::new(file, "media.dpi", "must be 100 to 600"));
     }
-    if !(64..=2048).contains(&media.width_dots) || media.width_dots % 8 != 0 {
+    if !(64..=2048).contains(&media.width_dots) || !media.width_dots.is_multiple_of(8) {
         return Err(ProfileError::new(
             file,
             "media.width_dots",
