@@ -233,3 +233,55 @@ fn a_sample_footer_is_text_in_the_printers_code_pages() {
         "code-page text not found"
     );
 }
+
+#[test]
+fn a_site_logo_is_drawn_at_the_top_and_a_broken_logo_or_font_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    // A logo: a black bar on white, as a PNG.
+    let mut logo = sitegate::printer::bitmap::Bitmap::new(200, 40);
+    logo.fill_rect(0, 10, 200, 20);
+    let logo_path = dir.path().join("logo.png");
+    std::fs::write(&logo_path, logo.to_png().unwrap()).unwrap();
+    let mut config = Config::default();
+    config.printing.logo_file = Some(logo_path);
+    let p = Printing::from_config(&config).unwrap();
+    let prof = profile(&p, "epson-tm-t20iii");
+    let with = GrayImage::from_png(&p.preview(&prof, &content("Li", "Na")).unwrap()).unwrap();
+    let without = GrayImage::from_png(&printing().preview(&prof, &content("Li", "Na")).unwrap()).unwrap();
+    assert!(with.height > without.height, "the logo takes room above the text");
+    // The bar: a full row of ink across the middle, within the top 12 mm + margin.
+    let top = (14.0 * prof.media.dots_per_mm()) as u32;
+    let middle = with.width / 2;
+    assert!((0..top).any(|y| with.luma[(y * with.width + middle) as usize] == 0));
+    assert_eq!(qr_of(&with), content("Li", "Na").payload, "the QR still scans");
+
+    let junk = dir.path().join("junk");
+    std::fs::write(&junk, b"not an image").unwrap();
+    let mut bad = Config::default();
+    bad.printing.logo_file = Some(junk.clone());
+    let err = Printing::from_config(&bad).unwrap_err().to_string();
+    assert!(err.contains("printing.logo_file"), "{err}");
+    let mut bad = Config::default();
+    bad.printing.font_file = Some(junk);
+    let err = Printing::from_config(&bad).unwrap_err().to_string();
+    assert!(err.contains("printing.font_file"), "{err}");
+    let mut bad = Config::default();
+    bad.printing.printers = vec![sitegate::config::PrinterConfig {
+        name: "x".into(),
+        url: "spool:///tmp/x".into(),
+        profile: "no-such-printer".into(),
+    }];
+    let err = Printing::from_config(&bad).unwrap_err().to_string();
+    assert!(
+        err.contains("printing.printers[0].profile") && err.contains("no-such-printer"),
+        "{err}"
+    );
+}
+
+fn qr_of(img: &GrayImage) -> String {
+    let mut prepared =
+        rqrr::PreparedImage::prepare_from_greyscale(img.width as usize, img.height as usize, |x, y| {
+            img.luma[y * img.width as usize + x]
+        });
+    prepared.detect_grids()[0].decode().unwrap().1
+}
