@@ -30,27 +30,34 @@ pub async fn run(svc: Services, printing: Printing, shutdown: Shutdown) {
         if shutdown.is_set() {
             return;
         }
-        let claimed = match svc.claim_due_job().await {
-            Ok(c) => c,
+        // Look in a read transaction first: an idle queue costs no commit (and no fsync).
+        let due = match svc.next_job_due().await {
+            Ok(d) => d,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the print queue");
                 None
             }
         };
-        if let Some(claimed) = claimed {
-            tokio::select! {
-                _ = print_one(&svc, &printing, claimed) => {}
-                _ = shutdown.clone().wait() => return,
+        let now = svc.now();
+        if due.is_some_and(|at| at <= now) {
+            match svc.claim_due_job().await {
+                Ok(Some(claimed)) => {
+                    tokio::select! {
+                        _ = print_one(&svc, &printing, claimed) => {}
+                        _ = shutdown.clone().wait() => return,
+                    }
+                    continue;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "cannot claim a print job"),
             }
-            continue;
         }
-        let wait = match svc.next_job_due().await {
-            Ok(Some(at)) => (at - svc.now()).try_into().unwrap_or(Duration::ZERO).min(POLL),
-            _ => POLL,
-        };
+        let wait = due
+            .and_then(|at| (at - now).try_into().ok())
+            .map_or(POLL, |d: Duration| d.min(POLL));
         tokio::select! {
             _ = printing.wake.notified() => {}
-            _ = tokio::time::sleep(wait) => {}
+            _ = tokio::time::sleep(wait.max(Duration::from_millis(20))) => {}
             _ = shutdown.clone().wait() => return,
         }
     }
