@@ -3,6 +3,8 @@
 image, cut) built with Pillow + qrcode and encoded by python-escpos, measured p50/p95 in the same
 run as `cargo bench --bench badge`. Needs: pip install python-escpos (brings Pillow and qrcode).
 Usage: scripts/bench-python-escpos.py [iterations]"""
+import contextlib
+import io
 import logging
 import statistics
 import sys
@@ -49,7 +51,9 @@ def badge() -> bytes:
     y += q.height + 24
     d.text((150, y), "Issued 2026-03-01 · badge 2", font=regular, fill=0)
     p = Dummy()
-    p.image(img, impl="bitImageRaster")
+    # python-escpos prints a notice on every image that its Dummy profile has no paper width.
+    with contextlib.redirect_stdout(io.StringIO()):
+        p.image(img, impl="bitImageRaster")
     p.cut()
     return p.output
 
