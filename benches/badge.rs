@@ -2,7 +2,7 @@
 
 #![allow(clippy::expect_used)] // a benchmark of fixed input: a failure is a bug to see at once
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use sitegate::config::Config;
 use sitegate::domain::badge::{self, BadgeNumber};
 use sitegate::keys::Keys;
@@ -45,4 +45,18 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    // `cargo test --all-targets -- --test-threads=N` (scripts/test) runs benchmarks as tests with
+    // arguments criterion refuses: then build each badge once, as a smoke test.
+    if std::env::args().any(|a| a.starts_with("--test-threads")) {
+        let printing = Printing::from_config(&Config::default()).expect("embedded profiles load");
+        for id in printing.profiles.ids() {
+            let profile = printing.profiles.get(id).expect("profile");
+            printing.build(profile, &content(), &[]).expect("builds");
+        }
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
