@@ -53,6 +53,15 @@ pub enum ActivityKind {
         link_name: String,
         existing_user: bool,
     },
+    /// A new badge was issued (and the previous one, if any, retired).
+    BadgeIssued {
+        serial: u32,
+    },
+    /// The badge was printed.
+    BadgePrinted {
+        serial: u32,
+        printer: String,
+    },
 }
 
 /// One entry of the log.

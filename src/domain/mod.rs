@@ -1,6 +1,7 @@
 //! Pure rules of sitegate: identifiers, people, organisation units, training. No I/O, no axum, redb or tokio.
 
 pub mod activity;
+pub mod badge;
 pub mod credentials;
 pub mod device;
 pub mod enrollment;
@@ -9,6 +10,7 @@ pub mod ids;
 pub mod link;
 pub mod org;
 pub mod person;
+pub mod print_job;
 pub mod staff;
 pub mod throttle;
 pub mod training;

@@ -237,6 +237,27 @@ impl From<ServiceError> for ApiError {
                 format!("someone with this {field} is already registered: sign in with your ID and PIN"),
             )
             .with_field(field),
+            ServiceError::Badge(refusal) => {
+                use crate::domain::badge::BadgeRefusal;
+                let status = match refusal {
+                    BadgeRefusal::NotSitegate | BadgeRefusal::BadSignature => {
+                        StatusCode::UNPROCESSABLE_ENTITY
+                    }
+                    BadgeRefusal::Unknown => StatusCode::NOT_FOUND,
+                    BadgeRefusal::Retired => StatusCode::CONFLICT,
+                    BadgeRefusal::HolderDeactivated => StatusCode::FORBIDDEN,
+                };
+                ApiError::new(status, refusal.code(), refusal.to_string()).with_field("payload")
+            }
+            ServiceError::PrintingUnavailable => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "printing_unavailable",
+                "badge printing is not set up on this gateway",
+            ),
+            ServiceError::Render(detail) => {
+                tracing::error!(error = %detail, "badge rendering failed");
+                ApiError::internal()
+            }
             ServiceError::Store(inner) => {
                 tracing::error!(error = %inner, source = ?std::error::Error::source(&inner), "storage error");
                 match inner {

@@ -1,6 +1,7 @@
 //! HTTP: the router of the whole API, its state and layers. Areas live one per file; errors map in `error.rs`.
 
 pub mod auth;
+pub mod badges;
 pub mod credentials;
 pub mod devices;
 pub mod enroll;
@@ -131,6 +132,13 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
             Access::Roles(roles::MANAGERS),
             links::manage_routes(),
         ))
+        .merge(area(
+            state,
+            Access::Roles(roles::MANAGERS),
+            badges::manage_routes(),
+        ))
+        .merge(area(state, Access::Roles(roles::STAFF), badges::staff_routes()))
+        .merge(area(state, Access::Public, badges::kiosk_routes()))
         .split_for_parts()
 }
 

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod badges;
 pub mod classroom_hooks;
 pub mod demo;
 pub mod devices;
@@ -11,6 +12,7 @@ pub mod headset;
 pub mod links;
 pub mod org;
 pub mod otp;
+pub mod print_queue;
 pub mod proof;
 pub mod security;
 pub mod totp;
@@ -108,6 +110,8 @@ pub struct Services {
     pub clock: SharedClock,
     pub keys: Arc<Keys>,
     pub settings: Arc<SiteSettings>,
+    /// Badge rendering and the print queue's printers; `None` where nothing prints (CLI on the store).
+    pub printing: Option<crate::printer::Printing>,
 }
 
 impl Services {
@@ -117,7 +121,14 @@ impl Services {
             clock,
             keys,
             settings: Arc::new(settings),
+            printing: None,
         }
+    }
+
+    /// The same services, able to draw and print badges.
+    pub fn with_printing(mut self, printing: crate::printer::Printing) -> Services {
+        self.printing = Some(printing);
+        self
     }
 
     pub fn now(&self) -> OffsetDateTime {

@@ -11,10 +11,12 @@ use super::outbox::OutboxEvent;
 use super::sessions::StoredSession;
 use super::throttle::ThrottleRecord;
 use crate::domain::activity::ActivityEntry;
+use crate::domain::badge::Badge;
 use crate::domain::credentials::OneTimePassword;
 use crate::domain::device::{Device, HeadsetSession, StoredProgress};
 use crate::domain::link::AccessLink;
 use crate::domain::org::Unit;
+use crate::domain::print_job::PrintJob;
 use crate::domain::training::{Assignment, Completion, Module};
 use crate::domain::user::User;
 
@@ -43,6 +45,9 @@ pub mod names {
     pub const ACCESS_LINKS: &str = "access_links";
     pub const LINK_BY_TOKEN: &str = "link_by_token";
     pub const LINK_USAGE: &str = "link_usage";
+    pub const BADGES: &str = "badges";
+    pub const BADGE_BY_USER: &str = "badge_by_user";
+    pub const PRINT_JOBS: &str = "print_jobs";
 }
 
 /// Setting name → value (`schema_version`, `gateway_id`, counters).
@@ -102,6 +107,13 @@ pub const LINK_BY_TOKEN: TableDefinition<&[u8; 32], u128> = TableDefinition::new
 pub const LINK_USAGE: TableDefinition<(u128, &str), Versioned<LinkUse>> =
     TableDefinition::new(names::LINK_USAGE);
 
+/// Badge number → badge (holder, serial, state, issued).
+pub const BADGES: TableDefinition<&str, Versioned<Badge>> = TableDefinition::new(names::BADGES);
+/// User ID → the number of their current badge.
+pub const BADGE_BY_USER: TableDefinition<&str, &str> = TableDefinition::new(names::BADGE_BY_USER);
+/// Print job UUIDv7 → job (badge, printer, state, attempts, last error, next attempt).
+pub const PRINT_JOBS: TableDefinition<u128, Versioned<PrintJob>> = TableDefinition::new(names::PRINT_JOBS);
+
 /// Open (and so create) every table, so that reads never meet a missing table.
 pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(META)?;
@@ -127,6 +139,9 @@ pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(ACCESS_LINKS)?;
     tx.open_table(LINK_BY_TOKEN)?;
     tx.open_table(LINK_USAGE)?;
+    tx.open_table(BADGES)?;
+    tx.open_table(BADGE_BY_USER)?;
+    tx.open_table(PRINT_JOBS)?;
     Ok(())
 }
 
@@ -162,4 +177,10 @@ impl Record for StoredProgress {
 }
 impl Record for AccessLink {
     const NAME: &'static str = "access_link";
+}
+impl Record for Badge {
+    const NAME: &'static str = "badge";
+}
+impl Record for PrintJob {
+    const NAME: &'static str = "print_job";
 }
