@@ -28,6 +28,7 @@ pub struct Keys {
     code: Zeroizing<[u8; 32]>,
     otp: Zeroizing<[u8; 32]>,
     totp: Zeroizing<[u8; 32]>,
+    badge: Zeroizing<[u8; 32]>,
 }
 
 impl fmt::Debug for Keys {
@@ -63,6 +64,7 @@ impl Keys {
             code: Zeroizing::new(hmac(master, &[b"sitegate/code/v1"])),
             otp: Zeroizing::new(hmac(master, &[b"sitegate/otp/v1"])),
             totp: Zeroizing::new(hmac(master, &[b"sitegate/totp-seal/v1"])),
+            badge: Zeroizing::new(hmac(master, &[b"sitegate/badge/v1"])),
         }
     }
 
@@ -107,6 +109,18 @@ impl Keys {
     /// The keyed tag under which a PIN is stored: HMAC-SHA256(pin_key, pin).
     pub fn pin_tag(&self, pin: &str) -> [u8; 32] {
         hmac(self.pin.as_ref(), &[pin.as_bytes()])
+    }
+
+    /// HMAC-SHA256(badge_key, message): the MAC that signs a badge's QR payload.
+    pub fn badge_mac(&self, message: &str) -> [u8; 32] {
+        hmac(self.badge.as_ref(), &[message.as_bytes()])
+    }
+
+    /// Keys from a fresh random master that is never stored (a sample print without a state directory).
+    pub fn throwaway() -> Keys {
+        let mut master = Zeroizing::new([0u8; 32]);
+        os_rng().fill_bytes(master.as_mut());
+        Keys::from_master(&master)
     }
 
     /// The keyed tag of a one-time code (bootstrap code, one-time password) for one user.
@@ -272,6 +286,8 @@ mod tests {
         assert_ne!(k.pin_tag("123456"), other.pin_tag("123456"));
         assert_ne!(k.pin_tag("123456"), k.code_tag("", "123456"));
         assert_ne!(k.code_tag("A", "1"), k.code_tag("B", "1"));
+        assert_ne!(k.badge_mac("123456"), k.pin_tag("123456"));
+        assert_ne!(k.badge_mac("SG1X"), other.badge_mac("SG1X"));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod headset_client;
 pub mod http;
 pub mod keys;
+pub mod printer;
 pub mod service;
 pub mod store;
 pub mod tasks;
@@ -64,6 +65,8 @@ pub enum StartError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Printing(#[from] printer::SetupError),
     #[error("seeding demo data failed: {0}")]
     Demo(service::ServiceError),
     #[error("the {0} listener stopped: {1}")]
@@ -78,6 +81,7 @@ impl StartError {
             | StartError::StateDir { .. }
             | StartError::KioskNotLoopback(_)
             | StartError::Tls(_)
+            | StartError::Printing(_)
             | StartError::Store(store::StoreError::InUse(_)) => 2,
             _ => 1,
         }
@@ -270,7 +274,9 @@ pub async fn run(
     };
     let fingerprint = tls.fingerprint.base64url();
     let clock = options.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
-    let services = Services::new(store.clone(), clock, keys, site_settings(&config));
+    let printing = printer::Printing::from_config(&config)?;
+    let services =
+        Services::new(store.clone(), clock, keys, site_settings(&config)).with_printing(printing.clone());
     let gateway_id = config.site.id.clone().map_or_else(|| store.gateway_id(), Ok)?;
 
     let https_addr = listeners
@@ -312,6 +318,10 @@ pub async fn run(
     tasks.spawn(
         "security-clock",
         service::security::tick_security_clock(services.clone(), SECURITY_TICK, tasks.shutdown()),
+    );
+    tasks.spawn(
+        "print-queue",
+        printer::queue::run(services.clone(), printing, tasks.shutdown()),
     );
 
     tasks.spawn(

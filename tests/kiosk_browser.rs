@@ -156,8 +156,29 @@ async fn prepare_classroom(gw: &Gateway, admin: &str, clock: &ManualClock) -> Va
         json!({"id": id, "pin": pin["pin"], "given_name": given, "family_name": family})
     };
     let instructor = person("Ines", "Instructor", "instructor").await;
+    let mut jose = person("José", "Núñez Peña", "trainee").await;
+    // José has a badge: its QR payload, signed with the site's badge key as the printed QR is.
+    let issued = ok(
+        "badge",
+        gw.post(
+            &format!("/api/users/{}/badge", jose["id"].as_str().unwrap()),
+            t,
+            json!({}),
+        )
+        .await,
+    );
+    let keys = sitegate::keys::Keys::load_existing(&gw.config.key_file())
+        .unwrap()
+        .unwrap();
+    let number = sitegate::domain::badge::BadgeNumber::from_canonical(
+        issued["badge"]["number"].as_str().unwrap().into(),
+    );
+    jose["badge"] = json!(sitegate::domain::badge::payload(
+        &number,
+        &keys.badge_mac(&number.mac_input())
+    ));
     let people = vec![
-        person("José", "Núñez Peña", "trainee").await,
+        jose,
         person("Zoë", "O'Brien", "trainee").await,
         person("Алексей", "Смирнов", "trainee").await,
         person("Zofia", "Łukasiewicz-Wróbel", "trainee").await,

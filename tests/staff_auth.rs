@@ -135,6 +135,10 @@ async fn every_route_outside_the_public_list_needs_a_session() {
         "/api/kiosk/links",
         "/api/enroll/{token}",
         "/api/enroll/{token}/existing",
+        // Kiosk self-service (badges): public, but answered only on the kiosk listener.
+        "/api/kiosk/reprint",
+        "/api/kiosk/print-jobs/{id}",
+        "/api/kiosk/print-jobs/{id}/badge.png",
     ];
     let mut checked = 0;
     for (path, ops) in doc["paths"].as_object().unwrap() {

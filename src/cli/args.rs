@@ -59,6 +59,23 @@ pub enum Command {
     /// The reference headset client: find gateways, pair, log in, report progress, log out (speaks only the public API).
     #[command(subcommand)]
     Headset(super::headset::HeadsetCmd),
+    /// Badge printers: print a sample badge.
+    #[command(subcommand)]
+    Print(PrintCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrintCmd {
+    /// Print a sample badge (a name with accents and Cyrillic) straight to a printer. Needs no
+    /// running gateway and no `init`.
+    Test {
+        /// tcp://HOST[:PORT] (9100 by default), file:///dev/usb/lp0 or spool://DIR.
+        #[arg(long, value_name = "URL")]
+        printer: String,
+        /// Firmware profile ID (default generic-simple: raster only, no cut).
+        #[arg(long, value_name = "ID")]
+        profile: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -385,7 +402,8 @@ pub(super) fn to_request(cmd: Command) -> Result<AdminRequest, Outcome> {
         | Command::Config(_)
         | Command::Healthcheck(_)
         | Command::Info
-        | Command::Headset(_) => {
+        | Command::Headset(_)
+        | Command::Print(_) => {
             return Err(Outcome::fail(2, "not a data command"));
         }
     })

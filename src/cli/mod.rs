@@ -1,9 +1,10 @@
-//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `link …`, `device …`, `headset …`, `config …`, `healthcheck`, `info`. Parses, dispatches, prints one clear line on failure.
+//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `link …`, `device …`, `headset …`, `config …`, `healthcheck`, `info`, `print test`. Parses, dispatches, prints one clear line on failure.
 
 mod args;
 mod discovery;
 mod headset;
 mod healthcheck;
+mod print;
 mod render;
 mod render_links;
 
@@ -96,6 +97,19 @@ pub async fn run_command(cli: Cli) -> Outcome {
             Ok(c) => discovery::info(&c),
             Err(o) => o,
         },
+        Command::Print(args::PrintCmd::Test { printer, profile }) => {
+            let config = match load_config(
+                cli.config,
+                Overrides {
+                    state_dir: cli.state_dir,
+                    ..Default::default()
+                },
+            ) {
+                Ok(c) => c,
+                Err(o) => return o,
+            };
+            print::test(&config, &printer, profile.as_deref()).await
+        }
         other => {
             let request = match args::to_request(other) {
                 Ok(r) => r,

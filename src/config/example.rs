@@ -138,4 +138,30 @@ auto_checkout_after_hours = 0
 utc_offset = "+00:00"
 # How often the gateway looks for people to check out, in seconds: 1 to 3600.
 auto_checkout_check_secs = 60
+[printing]
+# Badge printers, first one first: each has a name, a URL (tcp://HOST[:PORT] with port 9100 by
+# default, file:///dev/usb/lp0, or spool://DIR, which keeps each job's bytes and PNG) and a
+# profile ID from firmware-profiles/ (default "generic-simple"). Empty: one spool printer in
+# <state_dir>/spool with generic-simple, for a site with no printer yet.
+# For example: printers = [{ name = "gate", url = "tcp://192.0.2.10:9100", profile = "epson-tm-t20iii" },
+#   { name = "office", url = "file:///dev/usb/lp0", profile = "zjiang-pos-5890" }]
+printers = []
+# Name of a second printer that takes a job when the first one fails.
+# failover = "office"
+# PNG logo drawn at the top of every badge.
+# logo_file = "/etc/sitegate/logo.png"
+# TrueType/OpenType font for scripts the embedded DejaVu Sans lacks (e.g. CJK).
+# font_file = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+# Folder of extra firmware profiles (<id>.toml); a file there with a shipped ID replaces it.
+# profiles_dir = "/etc/sitegate/firmware-profiles"
+# Tries per badge before the job is failed for good: 1 to 100.
+max_attempts = 8
+# Wait after the first failed try, doubling per try up to retry_max_secs: 1 to 86400.
+retry_base_secs = 5
+retry_max_secs = 300
+# Time allowed to connect to a network printer, and for it to take each block: 1 to 600.
+connect_timeout_secs = 5
+write_timeout_secs = 30
+# Time a printer has to answer a status request (many never do): 50 to 60000 ms.
+status_timeout_ms = 1500
 "#;

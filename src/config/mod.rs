@@ -50,6 +50,10 @@ pub const KIOSK_IDLE_RANGE: RangeInclusive<u32> = 10..=3600;
 pub const TERMS_VERSION_MAX_CHARS: usize = 64;
 /// Longest terms text, in characters.
 pub const TERMS_TEXT_MAX_CHARS: usize = 20_000;
+pub const PRINT_ATTEMPTS_RANGE: RangeInclusive<u32> = 1..=100;
+pub const PRINT_RETRY_SECS_RANGE: RangeInclusive<u64> = 1..=86_400;
+pub const PRINT_TIMEOUT_SECS_RANGE: RangeInclusive<u64> = 1..=600;
+pub const PRINT_STATUS_MS_RANGE: RangeInclusive<u64> = 50..=60_000;
 
 /// The whole configuration. Build one with [`Config::load`]; `Config::default()` is what an empty
 /// file gives.
@@ -68,6 +72,7 @@ pub struct Config {
     pub enrollment: EnrollmentConfig,
     pub kiosk: KioskConfig,
     pub classroom: ClassroomConfig,
+    pub printing: PrintingConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -308,6 +313,66 @@ impl Default for ClassroomConfig {
     }
 }
 
+/// One printer: a name people see, where it is, and which firmware profile drives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterConfig {
+    pub name: String,
+    /// `tcp://HOST[:PORT]`, `file:///dev/usb/lp0` or `spool://DIR`.
+    pub url: String,
+    /// A profile ID from `firmware-profiles/` or `profiles_dir`.
+    #[serde(default = "default_profile")]
+    pub profile: String,
+}
+
+fn default_profile() -> String {
+    "generic-simple".to_owned()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrintingConfig {
+    /// Badge printers; the first is where badges go. Empty: one spool printer in the state
+    /// directory (see [`Config::printers`]).
+    pub printers: Vec<PrinterConfig>,
+    /// The name of a second printer that takes a job when the first fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failover: Option<String>,
+    /// PNG drawn at the top of every badge.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo_file: Option<PathBuf>,
+    /// TrueType/OpenType font for scripts the embedded DejaVu Sans lacks (e.g. CJK).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub font_file: Option<PathBuf>,
+    /// Folder of extra or overriding firmware profiles (`<id>.toml`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profiles_dir: Option<PathBuf>,
+    pub max_attempts: u32,
+    pub retry_base_secs: u64,
+    pub retry_max_secs: u64,
+    pub connect_timeout_secs: u64,
+    pub write_timeout_secs: u64,
+    pub status_timeout_ms: u64,
+}
+
+impl Default for PrintingConfig {
+    fn default() -> Self {
+        PrintingConfig {
+            printers: Vec::new(),
+            failover: None,
+            logo_file: None,
+            font_file: None,
+            profiles_dir: None,
+            max_attempts: 8,
+            retry_base_secs: 5,
+            retry_max_secs: 300,
+            connect_timeout_secs: 5,
+            write_timeout_secs: 30,
+            status_timeout_ms: 1500,
+        }
+    }
+}
+
 /// Longest auto check-out delay, in hours.
 pub const AUTO_CHECKOUT_HOURS_MAX: u32 = 24;
 pub const AUTO_CHECKOUT_CHECK_RANGE: RangeInclusive<u64> = 1..=3600;
@@ -334,6 +399,19 @@ impl ClassroomConfig {
 }
 
 impl Config {
+    /// The badge printers: `printing.printers`, or when none is set one spool printer
+    /// (`spool://<state_dir>/spool`, profile `generic-simple`), the demo's default.
+    pub fn printers(&self) -> Vec<PrinterConfig> {
+        if !self.printing.printers.is_empty() {
+            return self.printing.printers.clone();
+        }
+        vec![PrinterConfig {
+            name: "spool".to_owned(),
+            url: format!("spool://{}", self.state_dir().join("spool").display()),
+            profile: default_profile(),
+        }]
+    }
+
     /// Merges defaults, the file, `SITEGATE_*` variables and flags, reads `*_file` secrets and
     /// validates the result. Never writes a file or creates a directory.
     pub fn load(sources: &Sources) -> Result<Config, ConfigError> {

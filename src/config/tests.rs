@@ -82,6 +82,10 @@ fn example_names_every_key() {
     full.central.api_token = Some(Secret::new("t"));
     full.central.api_token_file = Some("f".into());
     full.kiosk.ui_dir = Some("u".into());
+    full.printing.failover = Some("b".into());
+    full.printing.logo_file = Some("l".into());
+    full.printing.font_file = Some("f".into());
+    full.printing.profiles_dir = Some("p".into());
     let all_keys = dotted_keys(&toml::Table::try_from(&full).unwrap());
     let example_keys = dotted_keys(&toml::from_str(&uncommented).unwrap());
     assert_eq!(example_keys, all_keys);

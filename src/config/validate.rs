@@ -8,7 +8,8 @@ use std::path::Path;
 use super::{
     BODY_LIMIT_RANGE, Config, ConfigError, DELAY_RANGE, FAILURES_RANGE, HEADSET_ABSOLUTE_RANGE,
     HEADSET_IDLE_RANGE, KIOSK_IDLE_RANGE, OTP_MAX_OUTSTANDING_RANGE, OTP_VALID_RANGE, PAIRING_PENDING_RANGE,
-    PIN_LENGTH_RANGE, REQUEST_TIMEOUT_RANGE, STAFF_ABSOLUTE_RANGE, STAFF_IDLE_KIOSK_RANGE,
+    PIN_LENGTH_RANGE, PRINT_ATTEMPTS_RANGE, PRINT_RETRY_SECS_RANGE, PRINT_STATUS_MS_RANGE,
+    PRINT_TIMEOUT_SECS_RANGE, REQUEST_TIMEOUT_RANGE, STAFF_ABSOLUTE_RANGE, STAFF_IDLE_KIOSK_RANGE,
     STAFF_IDLE_LAPTOP_RANGE, TERMS_TEXT_MAX_CHARS, TERMS_VERSION_MAX_CHARS,
 };
 
@@ -30,7 +31,8 @@ pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
     }
     validate_central(config)?;
     validate_enrollment(config)?;
-    validate_classroom(config)
+    validate_classroom(config)?;
+    validate_printing(config)
 }
 
 fn validate_classroom(config: &Config) -> Result<(), ConfigError> {
@@ -75,6 +77,85 @@ fn validate_enrollment(config: &Config) -> Result<(), ConfigError> {
         non_empty_path("kiosk.ui_dir", dir)?;
     }
     Ok(())
+}
+
+fn validate_printing(config: &Config) -> Result<(), ConfigError> {
+    let p = &config.printing;
+    let mut names: Vec<&str> = Vec::new();
+    for (i, printer) in p.printers.iter().enumerate() {
+        let key = |k: &str| format!("printing.printers[{i}].{k}");
+        if printer.name.trim().is_empty() {
+            return Err(ConfigError::invalid(&key("name"), "must not be empty"));
+        }
+        if names.contains(&printer.name.as_str()) {
+            return Err(ConfigError::invalid(
+                &key("name"),
+                format!("{:?} is used twice", printer.name),
+            ));
+        }
+        names.push(&printer.name);
+        if let Err(reason) = crate::printer::transport::PrinterUrl::parse(&printer.url) {
+            return Err(ConfigError::invalid(&key("url"), reason));
+        }
+        if printer.profile.trim().is_empty() {
+            return Err(ConfigError::invalid(&key("profile"), "must not be empty"));
+        }
+    }
+    if let Some(failover) = &p.failover {
+        if !names.contains(&failover.as_str()) {
+            return Err(ConfigError::invalid(
+                "printing.failover",
+                format!("{failover:?} is not the name of a printer in printing.printers"),
+            ));
+        }
+        if names.first() == Some(&failover.as_str()) {
+            return Err(ConfigError::invalid(
+                "printing.failover",
+                "must name a second printer, not the first (where badges go)",
+            ));
+        }
+    }
+    for (key, path) in [
+        ("printing.logo_file", &p.logo_file),
+        ("printing.font_file", &p.font_file),
+        ("printing.profiles_dir", &p.profiles_dir),
+    ] {
+        if let Some(path) = path {
+            non_empty_path(key, path)?;
+        }
+    }
+    in_range("printing.max_attempts", p.max_attempts, &PRINT_ATTEMPTS_RANGE)?;
+    in_range(
+        "printing.retry_base_secs",
+        p.retry_base_secs,
+        &PRINT_RETRY_SECS_RANGE,
+    )?;
+    in_range(
+        "printing.retry_max_secs",
+        p.retry_max_secs,
+        &PRINT_RETRY_SECS_RANGE,
+    )?;
+    if p.retry_max_secs < p.retry_base_secs {
+        return Err(ConfigError::invalid(
+            "printing.retry_max_secs",
+            "must not be less than printing.retry_base_secs",
+        ));
+    }
+    in_range(
+        "printing.connect_timeout_secs",
+        p.connect_timeout_secs,
+        &PRINT_TIMEOUT_SECS_RANGE,
+    )?;
+    in_range(
+        "printing.write_timeout_secs",
+        p.write_timeout_secs,
+        &PRINT_TIMEOUT_SECS_RANGE,
+    )?;
+    in_range(
+        "printing.status_timeout_ms",
+        p.status_timeout_ms,
+        &PRINT_STATUS_MS_RANGE,
+    )
 }
 
 fn validate_site(config: &Config) -> Result<(), ConfigError> {

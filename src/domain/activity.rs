@@ -69,6 +69,15 @@ pub enum ActivityKind {
         class_title: String,
         outcome: String,
     },
+    /// A new badge was issued (and the previous one, if any, retired).
+    BadgeIssued {
+        serial: u32,
+    },
+    /// The badge was printed.
+    BadgePrinted {
+        serial: u32,
+        printer: String,
+    },
 }
 
 /// One entry of the log.

@@ -1,6 +1,7 @@
 //! Pure rules of sitegate: identifiers, people, organisation units, training. No I/O, no axum, redb or tokio.
 
 pub mod activity;
+pub mod badge;
 pub mod classroom;
 pub mod credentials;
 pub mod device;
@@ -10,6 +11,7 @@ pub mod ids;
 pub mod link;
 pub mod org;
 pub mod person;
+pub mod print_job;
 pub mod staff;
 pub mod throttle;
 pub mod training;

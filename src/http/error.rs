@@ -9,7 +9,6 @@ use crate::domain::classroom::ClassRefusal;
 use crate::domain::enrollment::EnrollmentRefusal;
 use crate::domain::link::LinkRefusal;
 use crate::service::ServiceError;
-use crate::service::classroom_badge::BadgeRefusal;
 use crate::store::StoreError;
 
 /// The problem+json body (RFC 9457), as documented in the OpenAPI document.
@@ -162,17 +161,6 @@ fn class_refusal(refusal: ClassRefusal) -> ApiError {
     ApiError::new(StatusCode::CONFLICT, code, refusal.to_string())
 }
 
-/// A scanned badge that is refused: each reason its own code (CONTRACTS.md "Badge QR").
-fn badge_refusal(refusal: BadgeRefusal) -> ApiError {
-    let (status, code) = match refusal {
-        BadgeRefusal::NotABadge => (StatusCode::UNPROCESSABLE_ENTITY, "not_a_badge"),
-        BadgeRefusal::Unknown => (StatusCode::NOT_FOUND, "badge_unknown"),
-        BadgeRefusal::Forged => (StatusCode::FORBIDDEN, "badge_forged"),
-        BadgeRefusal::Retired => (StatusCode::GONE, "badge_retired"),
-    };
-    ApiError::new(status, code, refusal.to_string()).with_field("badge")
-}
-
 impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
@@ -256,7 +244,6 @@ impl From<ServiceError> for ApiError {
                 e.to_string(),
             )
             .with_field("user_id"),
-            ServiceError::Badge(refusal) => badge_refusal(refusal),
             ServiceError::LinkUnknown => ApiError::new(StatusCode::NOT_FOUND, "link_unknown", e.to_string()),
             ServiceError::ExistingUser { field } => ApiError::new(
                 StatusCode::CONFLICT,
@@ -264,6 +251,27 @@ impl From<ServiceError> for ApiError {
                 format!("someone with this {field} is already registered: sign in with your ID and PIN"),
             )
             .with_field(field),
+            ServiceError::Badge(refusal) => {
+                use crate::domain::badge::BadgeRefusal;
+                let status = match refusal {
+                    BadgeRefusal::NotSitegate | BadgeRefusal::BadSignature => {
+                        StatusCode::UNPROCESSABLE_ENTITY
+                    }
+                    BadgeRefusal::Unknown => StatusCode::NOT_FOUND,
+                    BadgeRefusal::Retired => StatusCode::CONFLICT,
+                    BadgeRefusal::HolderDeactivated => StatusCode::FORBIDDEN,
+                };
+                ApiError::new(status, refusal.code(), refusal.to_string()).with_field("payload")
+            }
+            ServiceError::PrintingUnavailable => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "printing_unavailable",
+                "badge printing is not set up on this gateway",
+            ),
+            ServiceError::Render(detail) => {
+                tracing::error!(error = %detail, "badge rendering failed");
+                ApiError::internal()
+            }
             ServiceError::Store(inner) => {
                 tracing::error!(error = %inner, source = ?std::error::Error::source(&inner), "storage error");
                 match inner {

@@ -2,6 +2,7 @@
 
 pub mod attendance;
 pub mod auth;
+pub mod badges;
 pub mod classes;
 pub mod credentials;
 pub mod devices;
@@ -145,6 +146,13 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
             attendance::staff_routes(),
         ))
         .merge(area(state, Access::Public, attendance::kiosk_routes()))
+        .merge(area(
+            state,
+            Access::Roles(roles::MANAGERS),
+            badges::manage_routes(),
+        ))
+        .merge(area(state, Access::Roles(roles::STAFF), badges::staff_routes()))
+        .merge(area(state, Access::Public, badges::kiosk_routes()))
         .split_for_parts()
 }
 

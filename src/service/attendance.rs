@@ -101,7 +101,7 @@ fn identify(
     let id = match who {
         Identify::Badge(payload) => match resolve_badge(svc, tx, payload)? {
             Ok(id) => id,
-            Err(refusal) => return Ok(Err(refusal.into())),
+            Err(refusal) => return Ok(Err(ServiceError::Badge(refusal))),
         },
         Identify::Id(id) | Identify::Staff(id) => id.clone(),
         Identify::Pin { user_id, pin } => {

@@ -28,6 +28,15 @@ pub enum ServiceError {
     /// The enrollment form's email or phone belongs to a user who exists: they must prove who they are.
     #[error("a user with this {field} exists already")]
     ExistingUser { field: &'static str },
+    /// A scanned badge was refused; each reason has its own code.
+    #[error("{0}")]
+    Badge(#[from] crate::domain::badge::BadgeRefusal),
+    /// Printing is not set up in this process (e.g. a CLI command on the store).
+    #[error("badge printing is not available here")]
+    PrintingUnavailable,
+    /// The badge could not be drawn (a bug or a broken logo/font); logged.
+    #[error("the badge could not be drawn: {0}")]
+    Render(String),
     #[error("storage failed")]
     Store(#[source] StoreError),
     /// Too many failures on this account: wait before the next try.
@@ -62,9 +71,6 @@ pub enum ServiceError {
     ModuleNotAssigned(String),
     #[error("event {0} was already reported with different content")]
     EventIdReused(String),
-    /// A scanned badge payload that is refused (not a badge, unknown, forged, retired).
-    #[error(transparent)]
-    Badge(#[from] super::classroom_badge::BadgeRefusal),
     #[error("PIN-only login is off on this site: name the user (user_id) with the PIN")]
     PinOnlyLoginOff,
 }

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod attendance;
 pub mod auth;
 pub mod auto_checkout;
+pub mod badges;
 pub mod classroom;
 pub mod classroom_badge;
 pub mod classroom_hooks;
@@ -15,6 +16,7 @@ pub mod headset;
 pub mod links;
 pub mod org;
 pub mod otp;
+pub mod print_queue;
 pub mod proof;
 pub mod roster_events;
 pub mod security;
@@ -125,6 +127,8 @@ pub struct Services {
     pub settings: Arc<SiteSettings>,
     /// Live roster notices for open screens (server-sent events).
     pub roster_events: roster_events::RosterEvents,
+    /// Badge rendering and the print queue's printers; `None` where nothing prints (CLI on the store).
+    pub printing: Option<crate::printer::Printing>,
 }
 
 impl Services {
@@ -135,7 +139,14 @@ impl Services {
             keys,
             settings: Arc::new(settings),
             roster_events: roster_events::RosterEvents::default(),
+            printing: None,
         }
+    }
+
+    /// The same services, able to draw and print badges.
+    pub fn with_printing(mut self, printing: crate::printer::Printing) -> Services {
+        self.printing = Some(printing);
+        self
     }
 
     pub fn now(&self) -> OffsetDateTime {

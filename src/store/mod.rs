@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod audit;
+pub mod badges;
 pub mod classes;
 pub mod codec;
 pub mod credentials;
@@ -13,6 +14,7 @@ pub mod migrations;
 pub mod org;
 pub mod otps;
 pub mod outbox;
+pub mod print_jobs;
 pub mod progress;
 pub mod sessions;
 pub mod tables;

@@ -11,11 +11,13 @@ use super::outbox::OutboxEvent;
 use super::sessions::StoredSession;
 use super::throttle::ThrottleRecord;
 use crate::domain::activity::ActivityEntry;
+use crate::domain::badge::Badge;
 use crate::domain::classroom::{Attendance, Class};
 use crate::domain::credentials::OneTimePassword;
 use crate::domain::device::{Device, HeadsetSession, StoredProgress};
 use crate::domain::link::AccessLink;
 use crate::domain::org::Unit;
+use crate::domain::print_job::PrintJob;
 use crate::domain::training::{Assignment, Completion, Module};
 use crate::domain::user::User;
 
@@ -46,6 +48,9 @@ pub mod names {
     pub const LINK_USAGE: &str = "link_usage";
     pub const CLASSES: &str = "classes";
     pub const ATTENDANCE: &str = "attendance";
+    pub const BADGES: &str = "badges";
+    pub const BADGE_BY_USER: &str = "badge_by_user";
+    pub const PRINT_JOBS: &str = "print_jobs";
 }
 
 /// Setting name → value (`schema_version`, `gateway_id`, counters).
@@ -110,6 +115,12 @@ pub const CLASSES: TableDefinition<u128, Versioned<Class>> = TableDefinition::ne
 /// (class UUID, user ID) → that participant's check-in, check-out and outcome.
 pub const ATTENDANCE: TableDefinition<(u128, &str), Versioned<Attendance>> =
     TableDefinition::new(names::ATTENDANCE);
+/// Badge number → badge (holder, serial, state, issued).
+pub const BADGES: TableDefinition<&str, Versioned<Badge>> = TableDefinition::new(names::BADGES);
+/// User ID → the number of their current badge.
+pub const BADGE_BY_USER: TableDefinition<&str, &str> = TableDefinition::new(names::BADGE_BY_USER);
+/// Print job UUIDv7 → job (badge, printer, state, attempts, last error, next attempt).
+pub const PRINT_JOBS: TableDefinition<u128, Versioned<PrintJob>> = TableDefinition::new(names::PRINT_JOBS);
 
 /// Open (and so create) every table, so that reads never meet a missing table.
 pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
@@ -138,6 +149,9 @@ pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(LINK_USAGE)?;
     tx.open_table(CLASSES)?;
     tx.open_table(ATTENDANCE)?;
+    tx.open_table(BADGES)?;
+    tx.open_table(BADGE_BY_USER)?;
+    tx.open_table(PRINT_JOBS)?;
     Ok(())
 }
 
@@ -179,4 +193,10 @@ impl Record for Class {
 }
 impl Record for Attendance {
     const NAME: &'static str = "attendance";
+}
+impl Record for Badge {
+    const NAME: &'static str = "badge";
+}
+impl Record for PrintJob {
+    const NAME: &'static str = "print_job";
 }

@@ -77,20 +77,21 @@ test("an instructor runs a class: sign-in, open, every check-in method, live sec
   // The scan box has the focus: a scanner sends garbage, half a payload, an unknown badge.
   assert.equal(await page.evaluate(() => document.activeElement.id), "scan");
   await scan(page, "HELLO WORLD 42");
-  assert.equal(await (await result(page)).getAttribute("data-code"), "not_a_badge");
-  assert.equal(await page.locator(".scan-result .result-text").textContent(), msg("en", "error.not_a_badge"));
+  assert.equal(await (await result(page)).getAttribute("data-code"), "badge_not_sitegate");
+  assert.equal(await page.locator(".scan-result .result-text").textContent(), msg("en", "error.badge_not_sitegate"));
   await shot(page, "classroom-scan-refused-portrait");
   await scan(page, "SG1ABCDE12345");
-  assert.equal(await (await result(page)).getAttribute("data-code"), "not_a_badge");
+  assert.equal(await (await result(page)).getAttribute("data-code"), "badge_not_sitegate");
   await scan(page, "SG1ABCDE12345FGHJK67890");
-  await page.waitForSelector('.scan-result[data-code="badge_unknown"]');
+  await page.waitForSelector('.scan-result[data-code="badge_forged"]');
 
-  // A scanner typing a person's ID (their badge's ID barcode), then Enter.
+  // José's badge, scanned.
   const [jose, zoe, alexei, zofia] = room.people;
-  await scan(page, jose.id);
+  await scan(page, jose.badge);
   await page.waitForSelector(`.scan-result.checked_in[data-user-id="${jose.id}"]`);
+  await shot(page, "classroom-scan-checked-in-portrait");
   // Scanned twice: "already checked in at …".
-  await scan(page, jose.id);
+  await scan(page, jose.badge);
   const again = await result(page);
   await page.waitForSelector(".scan-result.already_checked_in");
   assert.match(await again.textContent(), /already checked in at \d\d:\d\d/);
@@ -180,7 +181,7 @@ test("self check-in on the kiosk: refused scan, then ID + PIN with a large confi
   await shot(page, "checkin-start-portrait");
   assert.deepEqual(await smallTargets(page, 64), []);
   await scan(page, "SG1ABC");
-  await page.waitForSelector('.checkin-confirm.refused[data-code="not_a_badge"]');
+  await page.waitForSelector('.checkin-confirm.refused[data-code="badge_not_sitegate"]');
   await shot(page, "checkin-refused-portrait");
   await page.tap('[data-action="again"]');
   const zofia = room.people[3];

@@ -1,6 +1,8 @@
 //! Test harness: starts the real gateway through `sitegate::run` on 127.0.0.1:0 and talks HTTPS to it.
 #![allow(dead_code)]
 
+pub mod printer;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -177,7 +177,7 @@ export function rosterScreen(app, classId) {
       return;
     }
     const id = parseUserId(text);
-    if (!id.ok) return show({ ok: false, code: id.code === "id_typo" ? "id_typo" : "not_a_badge" });
+    if (!id.ok) return show({ ok: false, code: id.code === "id_typo" ? "id_typo" : "badge_not_sitegate" });
     await act(state.mode, { method: "id", user_id: id.id });
   }
 
