@@ -125,17 +125,27 @@ fn identify(
     }))
 }
 
-fn write_change(
-    svc: &Services,
-    tx: &WriteTransaction,
-    class: &Class,
-    user: &User,
-    a: &Attendance,
+/// One committed change of someone's presence.
+struct Change<'a> {
+    class: &'a Class,
+    user: &'a User,
+    attendance: &'a Attendance,
     dir: Direction,
     method: CheckMethod,
-    actor: &Actor,
+    actor: &'a Actor,
     at: OffsetDateTime,
-) -> Result<(), StoreError> {
+}
+
+fn write_change(svc: &Services, tx: &WriteTransaction, c: &Change<'_>) -> Result<(), StoreError> {
+    let Change {
+        class,
+        user,
+        attendance: a,
+        dir,
+        method,
+        actor,
+        at,
+    } = *c;
     store::classes::put_attendance(tx, a)?;
     let (kind, event, audit) = match dir {
         Direction::In => (
@@ -247,7 +257,17 @@ impl Services {
                     Direction::Out => a.check_out(method, now) == CheckOutResult::CheckedOut,
                 };
                 if changed {
-                    write_change(&svc, tx, &class, &user, &a, dir, method, &asker.actor(), now)?;
+                    let actor = asker.actor();
+                    let change = Change {
+                        class: &class,
+                        user: &user,
+                        attendance: &a,
+                        dir,
+                        method,
+                        actor: &actor,
+                        at: now,
+                    };
+                    write_change(&svc, tx, &change)?;
                     if dir == Direction::Out {
                         end_classroom_sessions(&svc, tx, &user, "checked out")?;
                     }

@@ -59,6 +59,6 @@ pub fn room_roster(
             }
         }
     }
-    out.sort_by(|a, b| a.display_name.to_lowercase().cmp(&b.display_name.to_lowercase()));
+    out.sort_by_key(|e| e.display_name.to_lowercase());
     Ok(out)
 }
