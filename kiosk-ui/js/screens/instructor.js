@@ -216,8 +216,10 @@ export function rosterScreen(app, classId) {
     const res = await post(`/api/classes/${classId}/close`, { outcomes: [] });
     state.busy = false;
     state.confirmClose = false;
-    if (res.ok) state.roster = res.data;
-    else state.result = { ok: false, code: res.code };
+    if (res.ok) {
+      state.roster = res.data;
+      state.result = null;
+    } else state.result = { ok: false, code: res.code };
     app.render();
   }
 
