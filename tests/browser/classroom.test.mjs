@@ -138,6 +138,24 @@ test("an instructor runs a class: sign-in, open, every check-in method, live sec
   await page.waitForSelector(`.scan-result.checked_out[data-user-id="${alexei.id}"]`);
   await watcher.waitForFunction(() => document.querySelector(".count-present .count-n")?.textContent === "3", null, { timeout: 3000 });
 
+  // The staff session ends (idle on a shared kiosk): the next action asks to sign in again,
+  // and the roster stays.
+  await page.evaluate(async () => fetch("/api/auth/sign-out", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }));
+  await page.tap('[data-mode="in"]');
+  await page.evaluate(() => document.getElementById("scan").focus());
+  await scan(page, alexei.id);
+  await page.waitForSelector('.sign-in-again[data-code="unauthenticated"]');
+  await shot(page, "classroom-sign-in-again-portrait");
+  await page.tap("#again_id");
+  await typeOnKeyboard(page, room.instructor.id.replace("-", ""));
+  await page.tap("#again_pin");
+  await typeOnKeyboard(page, room.instructor.pin);
+  await page.tap('[data-action="sign-in-again"]');
+  await page.waitForSelector(".sign-in-again", { state: "detached" });
+  await page.evaluate(() => document.getElementById("scan").focus());
+  await scan(page, alexei.id);
+  await page.waitForSelector(`.scan-result.checked_in[data-user-id="${alexei.id}"]`);
+
   // Close the class; everyone's outcome shows.
   await page.tap('[data-action="close-class"]');
   await shot(page, "classroom-close-confirm-portrait");

@@ -231,9 +231,36 @@ export function rosterScreen(app, classId) {
     if (box && !typing) box.focus();
   }
 
+  async function signInAgain() {
+    const id = parseUserId(state.againId);
+    if (!id.ok || !state.againPin) return;
+    const res = await post("/api/auth/sign-in", { user_id: id.id, pin: state.againPin });
+    state.againPin = "";
+    if (res.ok) {
+      state.result = null;
+      if (source) source.close();
+      connect();
+    } else state.againProblem = problemText(app, res.code, res.field);
+    app.render();
+  }
+
+  /** The staff session idled out: sign in again here, the roster stays. */
+  function signInBox() {
+    return h(
+      "div",
+      { class: "banner confirm sign-in-again", role: "alert", "data-code": "unauthenticated" },
+      h("p", {}, app.t("roster.sign_in_again")),
+      state.againProblem ? h("p", { class: "field-error" }, state.againProblem) : null,
+      field(app, { id: "again_id", label: app.t("staff.id"), kb: "id", value: state.againId || "", maxlength: 64, oninput: (v, el) => { state.againId = typingForm(v); if (el.value !== state.againId) el.value = state.againId; } }),
+      field(app, { id: "again_pin", label: app.t("staff.pin"), kb: "pin", secret: true, value: "", maxlength: 10, inputmode: "numeric", oninput: (v) => { state.againPin = v; } }),
+      h("button", { type: "button", class: "button primary", "data-action": "sign-in-again", onclick: signInAgain }, app.t("staff.sign_in")),
+    );
+  }
+
   function resultBanner() {
     const r = state.result;
     if (!r) return h("div", { class: "scan-result empty", "aria-live": "polite" });
+    if (!r.ok && r.code === "unauthenticated") return signInBox();
     if (!r.ok) {
       return h(
         "div",
