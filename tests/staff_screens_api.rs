@@ -54,6 +54,9 @@ async fn staff_find_users_by_part_of_their_name_or_id() {
     assert_eq!(ids(&found), vec![id(&jan)]);
     let (_, found) = gw.get("/api/users?q=jo%C3%A3o", t).await;
     assert_eq!(ids(&found), vec![id(&joao)]);
+    // And without the accents, as typed on a keyboard that has none.
+    let (_, found) = gw.get("/api/users?q=JOAO%20silva", t).await;
+    assert_eq!(ids(&found), vec![id(&joao)]);
     // An ID typed without its dash, lower case.
     let typed = id(&joao).replace('-', "").to_lowercase();
     let (_, found) = gw.get(&format!("/api/users?q={typed}"), t).await;

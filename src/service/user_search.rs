@@ -1,5 +1,8 @@
 //! Finding users by part of their ID or name, for the staff screens ("who needs a PIN?").
 
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
 use super::users::LIST_MAX;
 use super::{ServiceResult, Services};
 use crate::domain::ids::UserId;
@@ -9,16 +12,34 @@ use crate::store;
 /// What a search may be: 1 to this many characters after trimming.
 pub const QUERY_MAX_CHARS: usize = 64;
 
-/// Letters and digits only, lower-cased: `abcde-fghjk`, `ABCDE FGHJK` and `abcdefghjk` are one ID.
-fn compact(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_alphanumeric())
+/// Lower case without accents, as someone types on a keyboard without them: `Wiśniewski`,
+/// `wisniewski` and `WIŚNIEWSKI` are one name; `Łódź` is `lodz`.
+fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
         .flat_map(char::to_lowercase)
-        .collect()
+    {
+        match c {
+            'ł' => out.push('l'),
+            'đ' => out.push('d'),
+            'ø' => out.push('o'),
+            'æ' => out.push_str("ae"),
+            'ß' => out.push_str("ss"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Letters and digits only, folded: `abcde-fghjk`, `ABCDE FGHJK` and `abcdefghjk` are one ID.
+fn compact(text: &str) -> String {
+    fold(text).chars().filter(|c| c.is_alphanumeric()).collect()
 }
 
 /// Whether `user` answers `query`: part of the ID (separators ignored), or every word of the
-/// query found in the given, family or full name (case ignored).
+/// query found in the full name (case and accents ignored).
 pub fn user_matches(user: &User, query: &str) -> bool {
     let q = compact(query);
     if q.is_empty() {
@@ -27,11 +48,8 @@ pub fn user_matches(user: &User, query: &str) -> bool {
     if compact(user.id.as_str()).contains(&q) {
         return true;
     }
-    let name = user.name.full().to_lowercase();
-    query
-        .split_whitespace()
-        .map(str::to_lowercase)
-        .all(|word| name.contains(&word))
+    let name = fold(&user.name.full());
+    fold(query).split_whitespace().all(|word| name.contains(word))
 }
 
 impl Services {
@@ -67,5 +85,18 @@ impl Services {
                 }
             })
             .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fold;
+
+    #[test]
+    fn folding_drops_case_and_accents() {
+        assert_eq!(fold("Wiśniewski"), "wisniewski");
+        assert_eq!(fold("ŁÓDŹ"), "lodz");
+        assert_eq!(fold("João Gonçalves"), "joao goncalves");
+        assert_eq!(fold("Straße"), "strasse");
     }
 }

@@ -6,7 +6,10 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { LANDSCAPE, PORTRAIT, callApi, fixture, kioskUrl, launch, msg, overflowing, screen, shot, smallTargets, touchPage, typeOnKeyboard } from "./lib/harness.mjs";
+import {
+  LANDSCAPE, LANGS, PORTRAIT, chooseLanguage, callApi, fixture, kioskUrl, launch, msg, overflowing, phoneUrl, screen, shot, smallTargets, touchPage,
+  typeOnKeyboard,
+} from "./lib/harness.mjs";
 import { Headset, advanceClock, makeUser, otpauthSecret, serverNow, signInOnKiosk, totpCode } from "./lib/staff.mjs";
 
 let browser;
@@ -176,7 +179,9 @@ test("a manager reads the odds, the throttling and the audit log, filtered", asy
   assert.ok(shown.every(([, text]) => text.toLowerCase().includes("otp")), events.join(", "));
   assert.ok(!events.includes("user.pin_issue"));
   assert.equal(await page.inputValue("#audit_text"), "otp", "the keyboard stays on the search field");
-  await shot(page, "staff-audit-filtered-portrait");
+  await page.tap('.kb [data-key="next"]');
+  await page.locator(".audit-count").scrollIntoViewIfNeeded();
+  await looksRight(page, "staff-audit-filtered-portrait");
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
@@ -232,6 +237,93 @@ test("a manager sets up an authenticator, then signs in with PIN and code", asyn
   manager.secret = secret;
 });
 
+test("on a laptop over HTTPS a manager signs in with PIN and code, and no secret is kept in the browser", async () => {
+  const page = await touchPage(browser, { width: 1366, height: 768 });
+  await page.goto(phoneUrl("/"));
+  await screen(page, "start");
+  await page.tap('[data-action="staff"]');
+  await screen(page, "staff");
+  // The laptop's own keyboard: no on-screen one, and the PIN is a password field.
+  assert.equal(await page.getAttribute("#pin", "type"), "password");
+  await page.fill("#user_id", manager.id);
+  await page.fill("#pin", manager.pin);
+  await page.tap('[data-action="sign-in"]');
+  await page.waitForSelector("#totp");
+  const now = await advanceClock(30);
+  await page.fill("#totp", totpCode(manager.secret, now));
+  await page.tap('[data-action="sign-in-code"]');
+  await page.waitForSelector(".staff.signed-in");
+  await openArea(page, "users");
+  await page.fill("#user_query", "wisniewski");
+  await page.press("#user_query", "Enter");
+  await page.tap(`[data-results="1"] [data-user-id="${trainee.id}"]`);
+  await page.tap('[data-action="new-otp"]');
+  const otp = await page.locator('[data-once="otp"] .big-code').getAttribute("data-code");
+  await shot(page, "staff-otp-once-laptop");
+  assert.deepEqual(await overflowing(page), []);
+  const kept = await page.evaluate(() => ({
+    storage: JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
+    href: location.href,
+    cookie: document.cookie,
+  }));
+  for (const secret of [otp, manager.pin, manager.secret]) {
+    assert.ok(!kept.storage.includes(secret) && !kept.href.includes(secret) && !kept.cookie.includes(secret), "no secret kept in the browser");
+  }
+  assert.equal(kept.cookie, "", "the session cookie is HttpOnly");
+  await page.tap('[data-action="once-done"]');
+  await page.tap('.otp-list [data-action="revoke-otp"]');
+  await page.waitForSelector(".otp-list [data-otp-id]", { state: "detached" });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test("a manager resets an instructor's authenticator, and is not offered an administrator's", async () => {
+  const token = fixture.staff.token;
+  const instructor = await makeUser("Ilse", "Authenticated", "instructor");
+  const begun = await callApi("POST", `/api/users/${instructor.id}/totp`, {}, { token });
+  assert.equal(begun.status, 200, JSON.stringify(begun.body));
+  const confirmed = await callApi("POST", `/api/users/${instructor.id}/totp/confirm`, { code: totpCode(otpauthSecret(begun.body.otpauth_uri), serverNow) }, { token });
+  assert.equal(confirmed.status, 204, JSON.stringify(confirmed.body));
+  // The administrator has started setting one up: pending, and above a manager.
+  assert.equal((await callApi("POST", "/api/auth/totp", {}, { token })).status, 200);
+
+  const page = await touchPage(browser, PORTRAIT);
+  const now = await advanceClock(30);
+  await signInOnKiosk(page, manager, { expectCode: true });
+  await page.tap("#totp");
+  await typeOnKeyboard(page, totpCode(manager.secret, now));
+  await page.tap('[data-action="sign-in-code"]');
+  await page.waitForSelector(".staff.signed-in");
+  await openArea(page, "users");
+  await page.tap("#user_query");
+  await typeOnKeyboard(page, "Ilse");
+  await page.tap('[data-action="search"]');
+  await page.tap(`[data-user-id="${instructor.id}"]`);
+  await page.waitForSelector('[data-totp="enrolled"]');
+  await page.tap('[data-action="reset-totp"]');
+  assert.equal(await page.locator(".banner.confirm p").textContent(), msg("en", "staff.users.totp_reset_confirm"));
+  await shot(page, "staff-totp-reset-confirm-portrait");
+  await page.tap('[data-action="confirm-yes"]');
+  await page.waitForSelector('[data-totp="none"]');
+  assert.equal(await page.locator('[data-outcome="ok"]').textContent(), msg("en", "staff.users.totp_reset_done"));
+  const status = await callApi("GET", `/api/users/${instructor.id}/totp`, undefined, { token });
+  assert.equal(status.body.enrolled, false, "removed on the gateway");
+
+  // Back to the search, which keeps what was typed: rub it out on the keyboard.
+  await page.tap('[data-action="other-user"]');
+  assert.equal(await page.inputValue("#user_query"), "Ilse");
+  await page.tap("#user_query");
+  for (let i = 0; i < 4; i += 1) await page.tap('.kb [data-key="back"]');
+  await typeOnKeyboard(page, fixture.staff.id.replace("-", ""));
+  await page.tap('[data-action="search"]');
+  await page.tap(`.staff-list [data-user-id="${fixture.staff.id}"]`);
+  await page.waitForSelector('[data-totp="pending"]');
+  assert.equal(await page.locator('[data-action="reset-totp"]').count(), 0, "not offered for a higher role");
+  assert.equal(await page.locator('[data-totp="pending"] .hint').textContent(), msg("en", "staff.users.totp_higher_role"));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test("an instructor is offered only what they may do; a trainee is refused", async () => {
   const instructor = await makeUser("Inés", "Oliveira", "instructor");
   const headset = new Headset("Headset 8");
@@ -268,6 +360,40 @@ test("an instructor is offered only what they may do; a trainee is refused", asy
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
+
+for (const [orientation, viewport] of [["portrait", PORTRAIT], ["landscape", LANDSCAPE]]) {
+  test(`the staff screens fit in every language, ${orientation}`, async () => {
+    const boss = await makeUser("Łucja", "Przybylska-Gonçalves", "manager");
+    const headset = new Headset(`Headset ${orientation}`);
+    await headset.pair();
+    const page = await touchPage(browser, viewport);
+    await signInOnKiosk(page, boss);
+    for (const lang of LANGS) {
+      await chooseLanguage(page, lang);
+      await looksRight(page, `staff-menu-${lang}-${orientation}`);
+      await openArea(page, "users");
+      await page.tap("#user_query");
+      await typeOnKeyboard(page, "Tomasz");
+      await page.tap('[data-action="search"]');
+      await page.tap(`[data-user-id="${trainee.id}"]`);
+      await page.waitForSelector('[data-totp]');
+      await page.tap('[data-action="new-pin"]');
+      await looksRight(page, `staff-user-${lang}-${orientation}`);
+      await page.tap('[data-action="confirm-no"]');
+      await backToMenu(page);
+      await openArea(page, "devices");
+      await page.waitForSelector(`.pairing[data-device-id="${headset.id}"]`);
+      await looksRight(page, `staff-devices-${lang}-${orientation}`);
+      await backToMenu(page);
+      await openArea(page, "security");
+      await page.waitForSelector(".audit-entry");
+      await looksRight(page, `staff-security-${lang}-${orientation}`);
+      await backToMenu(page);
+    }
+    assert.deepEqual(page.errors, []);
+    await page.context().close();
+  });
+}
 
 test("an ended staff session takes the kiosk back to the start screen, saying why", async () => {
   const page = await touchPage(browser, PORTRAIT);

@@ -14,6 +14,13 @@ export function isManager(app) {
   return Boolean(app.staff && MANAGER_ROLES.includes(app.staff.role));
 }
 
+const RANK = ["trainee", "instructor", "manager", "admin"];
+
+/** Whether the signed-in staff member may manage the authenticator of someone with `role` (not of a higher role). */
+export function outranks(app, role) {
+  return Boolean(app.staff) && RANK.indexOf(app.staff.role) >= RANK.indexOf(role);
+}
+
 /**
  * Call the API for a staff screen. An answer saying the session is gone (idle timeout, absolute
  * limit, signed out elsewhere) ends the staff screens at once: back to the start, saying why.

@@ -5,7 +5,7 @@
 import { h } from "../dom.js";
 import { field } from "../fields.js";
 import { formatUserId } from "../ids.js";
-import { confirmRow, failText, isManager, outcome, shownOnce, staffCall, staffFrame, when } from "./staff-common.js";
+import { confirmRow, failText, isManager, outcome, outranks, shownOnce, staffCall, staffFrame, when } from "./staff-common.js";
 
 export function staffUsersScreen(app, back) {
   const state = {
@@ -126,20 +126,25 @@ export function staffUsersScreen(app, back) {
   }
 
   function searchForm() {
+    const queryField = field(app, {
+      id: "user_query",
+      label: app.t("staff.users.query"),
+      hint: app.t("staff.users.query_hint"),
+      kb: "text",
+      value: state.query,
+      maxlength: 64,
+      oninput: (v) => {
+        state.query = v;
+      },
+    });
+    // A laptop's Enter searches too.
+    queryField.querySelector("input").addEventListener("keydown", (e) => {
+      if (e.key === "Enter") search();
+    });
     return h(
       "div",
       { class: "staff-search" },
-      field(app, {
-        id: "user_query",
-        label: app.t("staff.users.query"),
-        hint: app.t("staff.users.query_hint"),
-        kb: "text",
-        value: state.query,
-        maxlength: 64,
-        oninput: (v) => {
-          state.query = v;
-        },
-      }),
+      queryField,
       h(
         "div",
         { class: "actions" },
@@ -196,17 +201,27 @@ export function staffUsersScreen(app, back) {
     const t = state.totp;
     if (!t) return null;
     const status = t.enrolled ? "enrolled" : t.pending ? "pending" : "none";
+    let reset = null;
+    if (t.enrolled || t.pending) {
+      // Nobody manages the authenticator of a higher role: not offered, the API would refuse.
+      if (!outranks(app, state.user.role)) reset = h("p", { class: "hint" }, app.t("staff.users.totp_higher_role"));
+      else if (state.confirm === "totp") {
+        reset = confirmRow(app, { text: app.t("staff.users.totp_reset_confirm"), yes: app.t("staff.users.totp_reset"), onYes: resetTotp, onNo: () => ask(null) });
+      } else {
+        reset = h(
+          "div",
+          { class: "actions" },
+          h("button", { type: "button", class: "button secondary", "data-action": "reset-totp", onclick: () => ask("totp") }, app.t("staff.users.totp_reset")),
+        );
+      }
+    }
     return h(
       "div",
       { class: "staff-card", "data-totp": status },
       h("h3", {}, app.t("staff.users.totp_title")),
       h("p", {}, app.t(`staff.users.totp_${status}`)),
       t.required && !t.enrolled ? h("p", { class: "notice warn" }, app.t("staff.users.totp_required")) : null,
-      t.enrolled || t.pending
-        ? state.confirm === "totp"
-          ? confirmRow(app, { text: app.t("staff.users.totp_reset_confirm"), yes: app.t("staff.users.totp_reset"), onYes: resetTotp, onNo: () => ask(null) })
-          : h("div", { class: "actions" }, h("button", { type: "button", class: "button secondary", "data-action": "reset-totp", onclick: () => ask("totp") }, app.t("staff.users.totp_reset")))
-        : null,
+      reset,
     );
   }
 
