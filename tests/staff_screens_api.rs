@@ -1,5 +1,6 @@
 //! What the kiosk's staff screens need beyond the credentials API: finding a user by part of
-//! their ID or name, and any staff member seeing whether they have an authenticator.
+//! their ID or name, any staff member seeing whether they have an authenticator, and clearing
+//! one account's backoff from the throttling screen.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -120,5 +121,60 @@ async fn any_staff_member_sees_their_own_authenticator_status() {
     assert_eq!(theirs["enrolled"], false);
     let (s, body) = gw.get("/api/auth/totp", None).await;
     assert_problem(s, &body, 401, "unauthenticated");
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_manager_clears_one_accounts_backoff_however_the_id_is_typed() {
+    let gw = Gateway::start().await;
+    let (_, _, token) = gw.admin_session().await;
+    let t = Some(token.as_str());
+    let user = gw
+        .create_user(
+            &token,
+            json!({"given_name": "Gus", "family_name": "Guessed", "language": "en"}),
+        )
+        .await;
+    let id = user["id"].as_str().unwrap().to_string();
+    let (s, _) = gw.post(&format!("/api/users/{id}/pin"), t, json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = gw
+        .post(
+            "/api/auth/sign-in",
+            None,
+            json!({"user_id": id, "pin": "0000000000"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let held = |status: &Value| {
+        status["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["user_id"] == id.as_str() && a["consecutive_failures"].as_u64() > Some(0))
+    };
+    let (_, status) = gw.get("/api/security/throttle", t).await;
+    assert!(held(&status), "{status}");
+    // Typed the way a person would: lower case, no dash.
+    let typed = id.replace('-', "").to_lowercase();
+    let (s, cleared) = gw
+        .post(
+            "/api/security/throttle/clear",
+            t,
+            json!({"scope": "account", "key": typed}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{cleared}");
+    assert_eq!(cleared["cleared"], true);
+    let (_, status) = gw.get("/api/security/throttle", t).await;
+    assert!(!held(&status), "{status}");
+    let (_, again) = gw
+        .post(
+            "/api/security/throttle/clear",
+            t,
+            json!({"scope": "account", "key": id}),
+        )
+        .await;
+    assert_eq!(again["cleared"], false, "nothing left to clear");
     gw.stop().await;
 }

@@ -140,6 +140,21 @@ test("a manager approves a headset after comparing codes, places it in a room an
   await row.locator('[data-action="end-session"]').tap();
   await page.waitForSelector(`[data-session-id="${login.body.session_id}"]`, { state: "detached" });
   assert.equal((await headset.call("GET", "/api/headset/me")).status, 401, "the headset's session is over");
+
+  // Where multicast is blocked: the gateway's address and fingerprint, as text and QR.
+  await page.tap('[data-action="setup"]');
+  const info = await callApi("GET", "/api/gateway/info", undefined, { token: fixture.staff.token });
+  if (info.status === 200) {
+    const fp = page.locator(`[data-fingerprint="${info.body.fingerprint}"]`);
+    await fp.waitFor();
+    assert.equal(await fp.textContent(), info.body.fingerprint_hex);
+    assert.equal(info.body.fingerprint, answer.fingerprint, "the certificate the headset paired with");
+    if (info.body.qr_svg) assert.equal(await page.locator(".setup svg.qr").count(), 1);
+    await page.locator(".setup").scrollIntoViewIfNeeded();
+  } else {
+    await page.waitForSelector('[data-setup="unavailable"]');
+  }
+  await looksRight(page, "staff-devices-setup-landscape");
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });
@@ -163,6 +178,15 @@ test("a manager reads the odds, the throttling and the audit log, filtered", asy
     assert.ok((await page.locator(`.audit-entry[data-event="${event}"]`).count()) >= 1, `the log shows ${event}`);
   }
   await looksRight(page, "staff-security-portrait");
+  // The guessed account is held back; a manager clears it.
+  const held = page.locator(`[data-account="${guessed.id}"]`);
+  await held.waitFor();
+  await held.locator('[data-action="clear-account"]').tap();
+  await page.waitForSelector('[data-outcome="ok"]');
+  assert.equal(await page.locator('[data-outcome="ok"]').textContent(), msg("en", "staff.security.cleared"));
+  await page.waitForSelector(`[data-account="${guessed.id}"]`, { state: "detached" });
+  const throttle = await callApi("GET", "/api/security/throttle", undefined, { token: fixture.staff.token });
+  assert.ok(!throttle.body.accounts.some((a) => a.user_id === guessed.id), "cleared on the gateway");
   // Only failures.
   await page.tap('[data-filter="failure"]');
   await page.waitForSelector('[data-filter="failure"][aria-pressed="true"]');

@@ -1,15 +1,28 @@
 // Staff: headsets and kiosk tablets. Pairing requests waiting for a decision with the code to
 // compare against the one the headset shows; approve or reject; paired devices to rename, place
-// in a room or revoke; and the headset sessions now open, each with "end session". Managers
-// decide and change; every staff member sees the lists and may end a session.
+// in a room or revoke; the headset sessions now open, each with "end session"; and, for headsets
+// set up by hand where multicast is blocked, the gateway's address and certificate fingerprint as
+// text and QR. Managers decide and change; every staff member sees the lists and may end a session.
 
 import { h } from "../dom.js";
 import { field } from "../fields.js";
 import { formatUserId } from "../ids.js";
 import { confirmRow, failText, isManager, outcome, staffCall, staffFrame, when } from "./staff-common.js";
+import { qrFromSvg } from "./staff-totp.js";
+
+/** The hex fingerprint in groups of 8 bytes that wrap only between groups (reading it aloud, line by line). */
+function fingerprintGroups(hex) {
+  const bytes = String(hex || "").split(":");
+  const groups = [];
+  for (let i = 0; i < bytes.length; i += 8) {
+    const last = i + 8 >= bytes.length;
+    groups.push(h("span", { class: "fp-group" }, bytes.slice(i, i + 8).join(":") + (last ? "" : ":")));
+  }
+  return groups;
+}
 
 export function staffDevicesScreen(app, back) {
-  const state = { devices: null, sessions: null, msg: null, busy: false, edit: null, confirm: null };
+  const state = { devices: null, sessions: null, msg: null, busy: false, edit: null, confirm: null, setup: null };
   const screen = { name: "staff-devices", render };
   const redraw = () => app.screen === screen && app.render();
 
@@ -195,13 +208,51 @@ export function staffDevicesScreen(app, back) {
     );
   }
 
+  async function toggleSetup() {
+    if (state.setup) {
+      state.setup = null;
+      return redraw();
+    }
+    const res = await staffCall(app, "GET", "/api/gateway/info");
+    if (res.ended) return;
+    state.setup = res.ok ? res.data : { problem: res.code };
+    redraw();
+  }
+
+  /** The gateway's address and fingerprint, for a headset that cannot find it by itself. */
+  function setupPart() {
+    const s = state.setup;
+    const toggle = h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "button", class: "button secondary", "data-action": "setup", "aria-expanded": String(Boolean(s)), onclick: toggleSetup }, app.t(s ? "staff.devices.setup_hide" : "staff.devices.setup_show")),
+    );
+    if (!s) return toggle;
+    if (s.problem) return [toggle, h("p", { class: "notice error", role: "alert", "data-setup": "unavailable" }, app.t("staff.devices.setup_unavailable"))];
+    const qr = s.qr_svg ? qrFromSvg(s.qr_svg, app.t("staff.devices.setup_qr")) : null;
+    return [
+      toggle,
+      h(
+        "section",
+        { class: "staff-card setup", "data-setup": "shown" },
+        h("h2", {}, app.t("staff.devices.setup_title")),
+        h("p", { class: "hint" }, app.t("staff.devices.setup_text")),
+        qr ? h("div", { class: "qr-box" }, qr) : null,
+        h("p", { class: "label" }, app.t("staff.devices.setup_urls")),
+        h("ul", { class: "staff-list" }, (s.urls || []).map((u) => h("li", { class: "mono secret-text" }, u))),
+        h("p", { class: "label" }, app.t("staff.devices.setup_fingerprint")),
+        h("p", { class: "mono fingerprint", "data-fingerprint": s.fingerprint }, fingerprintGroups(s.fingerprint_hex)),
+      ),
+    ];
+  }
+
   function render() {
     return staffFrame(
       app,
       { title: app.t("staff.devices.title"), name: "devices", back },
       outcome(state.msg),
       h("div", { class: "actions" }, h("button", { type: "button", class: "button secondary", "data-action": "refresh", onclick: () => { state.msg = null; load(); } }, app.t("staff.refresh"))),
-      state.devices === null ? h("p", { class: "notice", "aria-busy": "true" }, app.t("common.loading")) : [pending(), sessions(), paired()],
+      state.devices === null ? h("p", { class: "notice", "aria-busy": "true" }, app.t("common.loading")) : [pending(), sessions(), paired(), setupPart()],
     );
   }
 
