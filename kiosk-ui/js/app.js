@@ -9,6 +9,9 @@ import { load, pickLanguage, translate } from "./i18n.js";
 import { Keyboard } from "./keyboard.js";
 import { enrollScreen } from "./screens/enroll.js";
 import { startScreen } from "./screens/start.js";
+// Screens that register themselves (start-screen features, staff tools).
+import "./screens/reprint.js";
+import "./screens/staff-printing.js";
 
 const LANGUAGES = ["en", "es", "pt", "pl"];
 const DEFAULT_CONFIG = {

@@ -7,6 +7,14 @@ import { h } from "../dom.js";
 import { field, problemText } from "../fields.js";
 import { formatUserId, parseUserId, typingForm } from "../ids.js";
 
+/** Screens signed-in staff can open from here (badge printing, …): `open(app)` per key. */
+const TOOLS = [];
+
+/** For later screens: a button `staff.tool.<key>` on the signed-in screen opens `open(app)`. */
+export function registerStaffTool(key, open) {
+  if (!TOOLS.some((t) => t.key === key)) TOOLS.push({ key, open });
+}
+
 export function staffScreen(app) {
   const state = { checking: true, id: "", pin: "", errors: {}, problem: null, busy: false };
   const screen = { name: "staff", render };
@@ -69,6 +77,15 @@ export function staffScreen(app) {
       ),
       h("p", { class: "staff-role" }, app.t("staff.role", { role: app.t(`role.${s.role}`) })),
       h("p", { class: "hint" }, app.t("staff.idle_note")),
+      TOOLS.length
+        ? h(
+            "div",
+            { class: "tiles staff-tools" },
+            TOOLS.map((t) =>
+              h("button", { type: "button", class: "tile staff-tool", "data-tool": t.key, onclick: () => t.open(app) }, h("span", { class: "tile-title" }, app.t(`staff.tool.${t.key}`))),
+            ),
+          )
+        : null,
       h(
         "div",
         { class: "actions" },
