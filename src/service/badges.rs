@@ -42,7 +42,7 @@ pub enum HolderProof {
 #[derive(Debug, Clone)]
 pub enum EnrollmentBadge {
     /// Issued in the enrollment's own transaction and queued for printing.
-    Printing(IssuedBadge),
+    Printing(Box<IssuedBadge>),
     /// An existing user's badge still works: kept as it is, nothing printed (a new one would
     /// retire the badge stitched on their PPE). "Reprint my badge" is there when it is lost.
     Kept { serial: u32 },
@@ -291,7 +291,7 @@ pub(crate) fn enrollment_badge(
     if let Some(b) = store::badges::current_badge(tx, &user.id)?.filter(|b| b.state == BadgeState::Active) {
         return Ok(EnrollmentBadge::Kept { serial: b.serial });
     }
-    issue_in(svc, tx, user, printer, &Actor::SelfService).map(EnrollmentBadge::Printing)
+    issue_in(svc, tx, user, printer, &Actor::SelfService).map(|i| EnrollmentBadge::Printing(Box::new(i)))
 }
 
 /// Issue inside the caller's transaction (staff issue, kiosk reprint and enrollment share it).

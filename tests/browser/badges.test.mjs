@@ -257,7 +257,7 @@ test("staff see the printers and print jobs, and print a new badge for someone w
   await page.tap('[data-action="staff-reprint"]');
   await page.waitForSelector(".staff-reprint-job .badge-job");
   await previewLoaded(page);
-  await jobState(page, "printed", "en", "badge.job.printed");
+  await jobState(page, "printed", "en", "badge.job.printed_staff");
   await page.waitForFunction(() => document.querySelectorAll(".job-list .job").length >= 3);
   await shot(page, "badge-staff-printing-en-portrait");
   assert.deepEqual(await smallTargets(page, 64), []);

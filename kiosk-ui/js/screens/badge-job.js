@@ -15,11 +15,14 @@ export const jobPath = (id) => `/api/kiosk/print-jobs/${encodeURIComponent(id)}`
 export const previewPath = (id) => `${jobPath(id)}/badge.png`;
 
 /** The message key and its reason for a job's state. */
-export function jobMessage(app, job) {
+export function jobMessage(app, job, { staff = false } = {}) {
   const fault = job && job.last_error ? (FAULTS.includes(job.last_error) ? job.last_error : "other") : null;
   const reason = fault ? app.t(`badge.fault.${fault}`) : "";
   if (!job) return { key: "badge.job.queued", text: app.t("badge.job.queued") };
-  if (job.state === "printed") return { key: "badge.job.printed", text: app.t("badge.job.printed") };
+  if (job.state === "printed") {
+    const key = staff ? "badge.job.printed_staff" : "badge.job.printed";
+    return { key, text: app.t(key) };
+  }
   if (job.state === "failed") return { key: "badge.job.failed", text: app.t("badge.job.failed", { reason }) };
   if (fault === "paper_out") return { key: "badge.job.paper_out", text: app.t("badge.job.paper_out") };
   if (fault) return { key: "badge.job.fault", text: app.t("badge.job.fault", { reason }) };
@@ -29,9 +32,10 @@ export function jobMessage(app, job) {
 
 /**
  * Follow job `jobId` while `screen` is shown. `job`: the state the API already answered.
- * Returns {render()}: the preview and the state, to place in the screen's own render.
+ * `staff`: the words for staff printing for someone else. Returns {render()}: the preview and
+ * the state, to place in the screen's own render.
  */
-export function badgeJob(app, screen, { jobId, job = null, previewUrl = previewPath(jobId) }) {
+export function badgeJob(app, screen, { jobId, job = null, previewUrl = previewPath(jobId), staff = false }) {
   const state = { job, problem: null };
   // One <img> for the life of the view: the screen is drawn anew on every change, the picture
   // is fetched once.
@@ -58,7 +62,7 @@ export function badgeJob(app, screen, { jobId, job = null, previewUrl = previewP
 
   function render() {
     const j = state.job;
-    const m = jobMessage(app, j);
+    const m = jobMessage(app, j, { staff });
     const fault = j && j.last_error;
     const tone = j && j.state === "printed" ? "ok" : j && (j.state === "failed" || fault) ? "error" : "busy";
     img.alt = app.t("result.badge_alt");

@@ -44,7 +44,7 @@ export function staffPrintingScreen(app) {
     if (app.screen !== screen) return;
     if (res.ok) {
       const j = res.data.job;
-      state.job = { user: id.id, serial: res.data.badge.serial, view: badgeJob(app, screen, { jobId: j.id, job: { job_id: j.id, ...j } }) };
+      state.job = { user: id.id, serial: res.data.badge.serial, view: badgeJob(app, screen, { jobId: j.id, job: { job_id: j.id, ...j }, staff: true }) };
       state.id = "";
       app.keyboard.close();
     } else if (res.field === "user_id" || res.code === "id_typo" || res.code === "not_found") {
