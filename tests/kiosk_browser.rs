@@ -164,6 +164,20 @@ async fn prepare(gw: &Gateway, clock: &ManualClock) -> Value {
     let seeded = enroll(seed["token"].clone(), "Ana", "ana.existing@example.com").await;
     let seeded_job = seeded["badge"]["job"]["job_id"].as_str().unwrap().to_string();
     let payload = badge_payload(gw, &seeded_job).await;
+    // A badge whose holder staff switched off, and a well-signed badge this gateway never issued
+    // (signed with the site's own key, as only a copy of the key file could).
+    let gone = enroll(seed["token"].clone(), "Gone", "gone@example.com").await;
+    let gone_payload = badge_payload(gw, gone["badge"]["job"]["job_id"].as_str().unwrap()).await;
+    let path = format!("/api/users/{}/deactivate", gone["user"]["id"].as_str().unwrap());
+    ok(
+        "deactivate user",
+        gw.post(&path, t, json!({"reason": "left the site"})).await,
+    );
+    let keys = sitegate::keys::Keys::load_existing(&gw.config.key_file())
+        .unwrap()
+        .unwrap();
+    let stranger = sitegate::domain::badge::BadgeNumber::from_canonical("ZZZZZZZZZZ".into());
+    let unknown_payload = sitegate::domain::badge::payload(&stranger, &keys.badge_mac(&stranger.mac_input()));
     clock.advance(time::Duration::hours(2));
     // The staff session idled through those two hours: the scenarios get a fresh one.
     let token = gw.sign_in(&staff_id, &staff_pin).await;
@@ -187,6 +201,7 @@ async fn prepare(gw: &Gateway, clock: &ManualClock) -> Value {
             "email": "ana.existing@example.com",
             "badge_payload": payload,
         },
+        "badges": { "deactivated": gone_payload, "unknown": unknown_payload },
     })
 }
 

@@ -179,7 +179,7 @@ test("reprint by badge scan: the new badge prints, and the old one is refused fr
   await page.context().close();
 });
 
-test("forged, half and foreign scans are refused, each with its own message in the worker's language", async () => {
+test("forged, half, foreign, unknown and switched-off badges are refused, each with its own message in the worker's language", async () => {
   const page = await touchPage(browser, LANDSCAPE);
   const real = fixture.existing_user.badge_payload;
   const last = real[real.length - 1];
@@ -189,6 +189,8 @@ test("forged, half and foreign scans are refused, each with its own message in t
     { lang: "es", text: real.slice(0, Math.floor(real.length / 2)), code: "badge_not_sitegate", name: "half" },
     { lang: "pl", text: "https://example.com/not-a-badge", code: "badge_not_sitegate", name: "foreign" },
     { lang: "en", text: "X".repeat(260), code: "invalid_field", name: "overlong", key: "error.invalid_field.badge" },
+    { lang: "es", text: fixture.badges.unknown, code: "badge_unknown", name: "unknown" },
+    { lang: "pl", text: fixture.badges.deactivated, code: "user_deactivated", name: "deactivated" },
   ];
   for (const c of cases) {
     await openReprint(page, c.lang);
