@@ -10,6 +10,9 @@ import { Keyboard } from "./keyboard.js";
 import { enrollScreen } from "./screens/enroll.js";
 import { endedNotice } from "./screens/staff-common.js";
 import { startScreen } from "./screens/start.js";
+// Screens that register themselves (start-screen features, staff tools).
+import "./screens/reprint.js";
+import "./screens/staff-printing.js";
 
 const LANGUAGES = ["en", "es", "pt", "pl"];
 const DEFAULT_CONFIG = {

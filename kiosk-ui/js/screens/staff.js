@@ -9,6 +9,14 @@ import { field, problemText } from "../fields.js";
 import { formatUserId, parseUserId, typingForm } from "../ids.js";
 import { staffMenu } from "./staff-menu.js";
 
+/** Screens signed-in staff can open from here (badge printing, …): `open(app)` per key. */
+const TOOLS = [];
+
+/** For later screens: a button `staff.tool.<key>` on the signed-in screen opens `open(app)`. */
+export function registerStaffTool(key, open) {
+  if (!TOOLS.some((t) => t.key === key)) TOOLS.push({ key, open });
+}
+
 export function staffScreen(app) {
   // `totpFor`: the ID and PIN held (in memory only) while the authenticator's code is asked for.
   const state = { checking: true, id: "", pin: "", totp: "", totpFor: null, errors: {}, problem: null, busy: false };
@@ -147,6 +155,15 @@ export function staffScreen(app) {
       h("p", { class: "staff-role" }, app.t("staff.role", { role: app.t(`role.${s.role}`) })),
       staffMenu(app, () => app.show(staffScreen(app))),
       h("p", { class: "hint" }, app.t("staff.idle_note")),
+      TOOLS.length
+        ? h(
+            "div",
+            { class: "tiles staff-tools" },
+            TOOLS.map((t) =>
+              h("button", { type: "button", class: "tile staff-tool", "data-tool": t.key, onclick: () => t.open(app) }, h("span", { class: "tile-title" }, app.t(`staff.tool.${t.key}`))),
+            ),
+          )
+        : null,
       h(
         "div",
         { class: "actions" },
