@@ -60,7 +60,11 @@ async fn a_newcomer_enrolls_and_leaves_with_id_pin_allocation_and_training() {
     assert_eq!(id.len(), 11, "ABCDE-FGHJK: {id}");
     let pin = out["pin"].as_str().unwrap();
     assert!(pin.len() == 6 && pin.chars().all(|c| c.is_ascii_digit()), "{pin}");
-    assert_eq!(out["badge"], Value::Null);
+    // The badge was issued with the enrollment; from a phone (HTTPS) it prints at the gate.
+    assert_eq!(out["badge"]["status"], "printing", "{out}");
+    assert_eq!(out["badge"]["pickup"], "gate");
+    assert_eq!(out["badge"]["serial"], 1);
+    assert_eq!(out["badge"]["preview_url"], Value::Null);
     assert_eq!(out["allocated"], preview["allocation"]);
     assert_eq!(out["training"].as_array().unwrap().len(), 1);
     assert_eq!(out["training"][0]["module"]["title"], "Working at heights");
@@ -403,7 +407,10 @@ async fn an_existing_user_proves_who_they_are_and_gets_the_allocation_once() {
     assert_eq!(st, StatusCode::OK, "{out}");
     assert_eq!(out["user"]["id"], id.as_str());
     assert_eq!(out["pin"], Value::Null);
-    assert_eq!(out["badge"], Value::Null);
+    // Their badge from the first enrollment still works: kept, nothing printed.
+    assert_eq!(out["badge"]["status"], "kept", "{out}");
+    assert_eq!(out["badge"]["serial"], 1);
+    assert_eq!(out["badge"]["job"], Value::Null);
     assert_eq!(out["allocated"].as_array().unwrap().len(), 3);
     assert_eq!(out["training"][0]["module"]["title"], "Working at heights");
     let (_, d) = gw.get(&format!("/api/users/{id}"), Some(&s.token)).await;

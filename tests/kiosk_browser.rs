@@ -3,6 +3,17 @@
 //! node test files in tests/browser/ (playwright-core driving Debian's chromium in touch
 //! contexts) against it. Screenshots go to tests/output/screenshots/.
 //!
+//! The scenarios move the gateway's manual clock through `clock_dir` (staff session timeouts,
+//! authenticator codes): a file `<n>.req` holding the seconds to advance is answered by
+//! `<n>.done` holding the gateway's time afterwards (Unix seconds).
+//!
+//! SITEGATE_BROWSER_ONLY=<file.test.mjs> runs just that file (while working on one screen).
+//!
+//! Badges print on the TCP test printer (tests/common/printer.rs). The node tests steer it and
+//! the gateway's manual clock through files in `printer_control` (see `steer`): `printer-mode`
+//! holds the printer's mode, and `advance-clock` a number of seconds to move the clock on (the
+//! file is removed once done), so that a retry after a fault comes due.
+//!
 //! Needs node, /usr/bin/chromium and `npm ci` in tests/browser: scripts/install-test-deps
 //! installs them. SITEGATE_SKIP_BROWSER=1 skips this test on a machine without them (the
 //! README's `scripts/test` never sets it).
@@ -15,6 +26,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use common::Gateway;
+use common::printer::{Mode, TestPrinter};
 use serde_json::{Value, json};
 use sitegate::RunOptions;
 use sitegate::clock::{Clock, ManualClock};
@@ -31,6 +43,47 @@ fn chromium() -> String {
 fn ok(what: &str, (status, body): (reqwest::StatusCode, Value)) -> Value {
     assert!(status.is_success(), "{what}: {status} {body}");
     body
+}
+
+/// Apply the node tests' wishes from the control folder until the test ends.
+async fn steer(dir: PathBuf, printer: TestPrinter, clock: ManualClock) {
+    loop {
+        if let Ok(mode) = std::fs::read_to_string(dir.join("printer-mode")) {
+            printer.set_mode(match mode.trim() {
+                "paper_out" => Mode::PaperOut,
+                "cover_open" => Mode::CoverOpen,
+                "silent" => Mode::Silent,
+                _ => Mode::Normal,
+            });
+        }
+        let advance = dir.join("advance-clock");
+        if let Ok(secs) = std::fs::read_to_string(&advance)
+            && let Ok(secs) = secs.trim().parse::<i64>()
+        {
+            clock.advance(time::Duration::seconds(secs));
+            std::fs::remove_file(&advance).unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The payload of the badge a print job printed: its kiosk preview's QR, decoded.
+async fn badge_payload(gw: &Gateway, job: &str) -> String {
+    let res = gw
+        .client
+        .get(gw.kiosk_url(&format!("/api/kiosk/print-jobs/{job}/badge.png")))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "badge preview: {}", res.status());
+    let png = res.bytes().await.unwrap();
+    let img = sitegate::printer::bitmap::GrayImage::from_png(&png).unwrap();
+    let mut prepared =
+        rqrr::PreparedImage::prepare_from_greyscale(img.width as usize, img.height as usize, |x, y| {
+            img.luma[y * img.width as usize + x]
+        });
+    let grids = prepared.detect_grids();
+    grids[0].decode().unwrap().1
 }
 
 /// Everything the scenarios need, made through the staff and public APIs as a site would:
@@ -115,6 +168,22 @@ async fn prepare(gw: &Gateway, clock: &ManualClock) -> Value {
     let race_off = link("Night shift", json!({})).await;
 
     let seeded = enroll(seed["token"].clone(), "Ana", "ana.existing@example.com").await;
+    let seeded_job = seeded["badge"]["job"]["job_id"].as_str().unwrap().to_string();
+    let payload = badge_payload(gw, &seeded_job).await;
+    // A badge whose holder staff switched off, and a well-signed badge this gateway never issued
+    // (signed with the site's own key, as only a copy of the key file could).
+    let gone = enroll(seed["token"].clone(), "Gone", "gone@example.com").await;
+    let gone_payload = badge_payload(gw, gone["badge"]["job"]["job_id"].as_str().unwrap()).await;
+    let path = format!("/api/users/{}/deactivate", gone["user"]["id"].as_str().unwrap());
+    ok(
+        "deactivate user",
+        gw.post(&path, t, json!({"reason": "left the site"})).await,
+    );
+    let keys = sitegate::keys::Keys::load_existing(&gw.config.key_file())
+        .unwrap()
+        .unwrap();
+    let stranger = sitegate::domain::badge::BadgeNumber::from_canonical("ZZZZZZZZZZ".into());
+    let unknown_payload = sitegate::domain::badge::payload(&stranger, &keys.badge_mac(&stranger.mac_input()));
     clock.advance(time::Duration::hours(2));
     // The staff session idled through those two hours: the scenarios get a fresh one.
     let token = gw.sign_in(&staff_id, &staff_pin).await;
@@ -138,7 +207,9 @@ async fn prepare(gw: &Gateway, clock: &ManualClock) -> Value {
         "existing_user": {
             "id": seeded["user"]["id"], "pin": seeded["pin"], "given_name": "Ana", "family_name": "Seeded",
             "email": "ana.existing@example.com",
+            "badge_payload": payload,
         },
+        "badges": { "deactivated": gone_payload, "unknown": unknown_payload },
     })
 }
 
@@ -235,6 +306,28 @@ async fn prepare_classroom(gw: &Gateway, admin: &str, clock: &ManualClock) -> Va
     })
 }
 
+/// Answer the scenarios' requests to move the gateway's clock (see the module's doc).
+fn serve_clock_requests(dir: &Path, clock: &ManualClock) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("req") {
+            continue;
+        }
+        let secs: i64 = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0);
+        clock.advance(time::Duration::seconds(secs));
+        let _ = std::fs::remove_file(&path);
+        let done = path.with_extension("tmp");
+        std::fs::write(&done, clock.now().unix_timestamp().to_string()).unwrap();
+        std::fs::rename(&done, path.with_extension("done")).unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kiosk_ui_works_in_a_real_browser() {
     if std::env::var_os("SITEGATE_SKIP_BROWSER").is_some() {
@@ -256,30 +349,60 @@ async fn the_kiosk_ui_works_in_a_real_browser() {
     );
 
     let clock = ManualClock::new(time::macros::datetime!(2026-11-25 07:00 UTC));
+    let printer = TestPrinter::start().await;
+    let control = tempfile::tempdir().unwrap();
+    let printer_url = printer.url();
     let gw = Gateway::start_with(
-        |c| c.site.name = "Northgate Plant — Gate 3".into(),
+        move |c| {
+            c.site.name = "Northgate Plant — Gate 3".into();
+            c.printing.printers = vec![sitegate::config::PrinterConfig {
+                name: "gate".into(),
+                url: printer_url,
+                profile: "generic-escpos".into(),
+            }];
+            c.printing.retry_base_secs = 1;
+            c.printing.retry_max_secs = 1;
+            c.printing.max_attempts = 50;
+            // A printer that keeps quiet about its status keeps a job `printing` this long:
+            // long enough for the kiosk to show it.
+            c.printing.status_timeout_ms = 1500;
+        },
         RunOptions {
             clock: Some(Arc::new(clock.clone())),
             ..Default::default()
         },
     )
     .await;
-    let fixture = prepare(&gw, &clock).await;
+    let mut fixture = prepare(&gw, &clock).await;
+    let clock_dir = tempfile::tempdir().unwrap();
+    fixture["clock_dir"] = json!(clock_dir.path());
+    fixture["now_unix"] = json!(clock.now().unix_timestamp());
+    fixture["printer_control"] = json!(control.path());
+    #[allow(clippy::disallowed_methods)]
+    let steering = tokio::spawn(steer(
+        control.path().to_path_buf(),
+        printer.clone(),
+        clock.clone(),
+    ));
 
-    let out = tokio::task::spawn_blocking(move || {
-        // SITEGATE_BROWSER_TESTS="classroom.test.mjs" runs only those files (while iterating).
-        let only = std::env::var("SITEGATE_BROWSER_TESTS").unwrap_or_default();
+    let only = std::env::var("SITEGATE_BROWSER_ONLY").ok();
+    let node = tokio::task::spawn_blocking(move || {
         Command::new("node")
             .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
-            .args(only.split_whitespace())
+            .args(only)
             .current_dir(&dir)
             .env("SITEGATE_FIXTURE", fixture.to_string())
             .env("CHROMIUM", chromium())
             .output()
-    })
-    .await
-    .expect("join")
-    .expect("node runs (scripts/install-test-deps installs it)");
+    });
+    while !node.is_finished() {
+        serve_clock_requests(clock_dir.path(), &clock);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let out = node
+        .await
+        .expect("join")
+        .expect("node runs (scripts/install-test-deps installs it)");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -292,5 +415,6 @@ async fn the_kiosk_ui_works_in_a_real_browser() {
     {
         eprintln!("{stdout}");
     }
+    steering.abort();
     gw.stop().await;
 }

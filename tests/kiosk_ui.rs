@@ -263,6 +263,16 @@ fn every_message_the_code_asks_for_is_in_english() {
             &["email_or_phone", "email", "phone", "none"],
             "",
         ),
+        ("staff.menu.", &["users", "devices", "security", "totp"], ".title"),
+        ("staff.menu.", &["users", "devices", "security", "totp"], ".text"),
+        ("staff.once.", &["pin", "otp"], "_label"),
+        ("staff.users.totp_", &["enrolled", "pending", "none"], ""),
+        (
+            "staff.audit.outcome.",
+            &["all", "success", "failure", "denied", "throttled", "alert"],
+            "",
+        ),
+        ("staff.session.", &["ended_idle", "ended_expired"], ""),
         (
             "error.",
             &[
@@ -293,6 +303,56 @@ fn every_message_the_code_asks_for_is_in_english() {
             ],
             "",
         ),
+        // Badges and printing: the faults and states the print-job API reports, the printer
+        // states the staff screen shows, and every refusal of a kiosk reprint.
+        (
+            "badge.fault.",
+            &[
+                "paper_out",
+                "cover_open",
+                "offline",
+                "refused",
+                "timeout",
+                "dropped",
+                "unreachable",
+                "unprintable",
+                "other",
+            ],
+            "",
+        ),
+        (
+            "staff_printing.state.",
+            &["queued", "printing", "printed", "failed"],
+            "",
+        ),
+        (
+            "staff_printing.printer.",
+            &[
+                "ready",
+                "paper_out",
+                "cover_open",
+                "offline",
+                "unknown",
+                "unchecked",
+            ],
+            "",
+        ),
+        (
+            "error.",
+            &[
+                "badge_not_sitegate",
+                "badge_forged",
+                "badge_unknown",
+                "badge_retired",
+                "login_throttled",
+                "device_throttled",
+                "printing_unavailable",
+                "kiosk_only",
+            ],
+            "",
+        ),
+        ("error.invalid_field.", &["badge", "pin"], ""),
+        ("staff.tool.", &["printing"], ""),
     ];
     for (prefix, names, suffix) in families {
         for name in *names {

@@ -1,5 +1,6 @@
 //! The public enrollment API for the kiosk and phones: kiosk settings, pinned links, a link's preview,
-//! enrolling a newcomer, and an existing user proving who they are.
+//! enrolling a newcomer, and an existing user proving who they are (each answer says what became of
+//! the worker's badge).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -10,13 +11,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
+use super::badges::KioskJobOut;
 use super::error::{ApiError, ApiResult, Problem};
-use super::extract::{ApiJson, Client};
+use super::extract::{ApiJson, Client, ListenerKind};
 use super::training::TrainingOut;
 use crate::domain::enrollment::{ContactRule, KIOSK_LANGUAGES};
 use crate::domain::ids::UserId;
 use crate::domain::org::{Unit, UnitKind};
 use crate::domain::person::{EMAIL_MAX_LEN, EMPLOYER_MAX_CHARS, NAME_MAX_CHARS};
+use crate::service::badges::EnrollmentBadge;
 use crate::service::enrollment::{Enrolled, EnrollmentForm};
 use crate::service::proof::Proof;
 
@@ -203,13 +206,68 @@ pub struct EnrollOut {
     pub pin: Option<String>,
     pub training: Vec<TrainingOut>,
     pub allocated: Vec<AllocatedOut>,
-    /// The badge being printed, once badges exist; `null` until then.
-    #[schema(value_type = Option<Object>)]
-    pub badge: Option<serde_json::Value>,
+    pub badge: EnrollBadgeOut,
 }
 
-impl From<Enrolled> for EnrollOut {
-    fn from(e: Enrolled) -> Self {
+/// What became of the worker's badge.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrollBadgeStatus {
+    /// Issued and queued: follow `job` (on the kiosk, `GET /api/kiosk/print-jobs/{job_id}`).
+    Printing,
+    /// An existing user's badge still works and was kept; nothing printed.
+    Kept,
+    /// Badge printing is not set up on this gateway: staff print the badge later.
+    Unavailable,
+}
+
+/// The badge at the end of an enrollment. No personal data: the preview is addressed by job ID.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EnrollBadgeOut {
+    pub status: EnrollBadgeStatus,
+    /// The badge's serial (1 for a first badge).
+    pub serial: Option<u32>,
+    /// The print job, when one was queued.
+    pub job: Option<KioskJobOut>,
+    /// The badge as a PNG, answered on this listener: only on the kiosk, whose printer it is.
+    /// Over HTTPS (a phone) it is absent: the badge prints at the gate's kiosk printer.
+    pub preview_url: Option<String>,
+    /// The printer it goes to: `kiosk` (beside the kiosk screen) or `gate` (picked up at the
+    /// gate's kiosk, for a phone enrollment).
+    pub pickup: Option<&'static str>,
+}
+
+impl EnrollBadgeOut {
+    fn new(b: EnrollmentBadge, listener: ListenerKind) -> EnrollBadgeOut {
+        let kiosk = listener == ListenerKind::Kiosk;
+        match b {
+            EnrollmentBadge::Printing(i) => EnrollBadgeOut {
+                status: EnrollBadgeStatus::Printing,
+                serial: Some(i.badge.serial),
+                preview_url: kiosk.then(|| format!("/api/kiosk/print-jobs/{}/badge.png", i.job.id)),
+                job: Some(KioskJobOut::from(&i.job)),
+                pickup: Some(if kiosk { "kiosk" } else { "gate" }),
+            },
+            EnrollmentBadge::Kept { serial } => EnrollBadgeOut {
+                status: EnrollBadgeStatus::Kept,
+                serial: Some(serial),
+                job: None,
+                preview_url: None,
+                pickup: None,
+            },
+            EnrollmentBadge::Unavailable => EnrollBadgeOut {
+                status: EnrollBadgeStatus::Unavailable,
+                serial: None,
+                job: None,
+                preview_url: None,
+                pickup: None,
+            },
+        }
+    }
+}
+
+impl EnrollOut {
+    fn new(e: Enrolled, listener: ListenerKind) -> Self {
         EnrollOut {
             user: EnrolledUserOut {
                 id: e.user.id.to_string(),
@@ -221,7 +279,7 @@ impl From<Enrolled> for EnrollOut {
             pin: e.pin,
             training: e.training.iter().map(TrainingOut::from).collect(),
             allocated: allocated(&e.allocated),
-            badge: None,
+            badge: EnrollBadgeOut::new(e.badge, listener),
         }
     }
 }
@@ -269,7 +327,7 @@ async fn enroll(
         accept_terms: req.accept_terms,
     };
     let done = state.services.enroll(token, form, client.source()).await?;
-    Ok((StatusCode::CREATED, Json(EnrollOut::from(done))))
+    Ok((StatusCode::CREATED, Json(EnrollOut::new(done, client.listener))))
 }
 
 /// An existing user's ID and VR PIN.
@@ -343,5 +401,5 @@ async fn enroll_existing(
             client.source(),
         )
         .await?;
-    Ok(Json(EnrollOut::from(done)))
+    Ok(Json(EnrollOut::new(done, client.listener)))
 }

@@ -38,6 +38,18 @@ pub enum HolderProof {
     Badge { payload: String },
 }
 
+/// The badge an enrollment ends with.
+#[derive(Debug, Clone)]
+pub enum EnrollmentBadge {
+    /// Issued in the enrollment's own transaction and queued for printing.
+    Printing(Box<IssuedBadge>),
+    /// An existing user's badge still works: kept as it is, nothing printed (a new one would
+    /// retire the badge stitched on their PPE). "Reprint my badge" is there when it is lost.
+    Kept { serial: u32 },
+    /// Badge printing is not set up on this gateway: the enrollment went on without a badge.
+    Unavailable,
+}
+
 /// What a badge shows for this user and badge.
 pub fn badge_content(svc: &Services, user: &User, badge: &Badge) -> BadgeContent {
     let role = {
@@ -105,6 +117,21 @@ impl Services {
             .await?;
         printing.wake.notify_one();
         Ok(issued)
+    }
+
+    /// The printer an enrollment's badge goes to: the first one; `None` when printing is not set up.
+    pub(crate) fn enrollment_printer(&self) -> Option<String> {
+        self.printing
+            .as_ref()
+            .and_then(|p| p.primary())
+            .map(|p| p.name.clone())
+    }
+
+    /// Tell the print queue a job was queued (no-op without printing).
+    pub(crate) fn wake_printing(&self) {
+        if let Some(p) = &self.printing {
+            p.wake.notify_one();
+        }
     }
 
     /// The PNG of the user's current badge, as the first printer would print it.
@@ -250,7 +277,24 @@ impl Services {
     }
 }
 
-/// Issue inside the caller's transaction (staff issue and kiosk reprint share it).
+/// Inside an enrollment's transaction: a newcomer always gets a badge; an existing user gets one
+/// only when they have no working badge. `printer`: from `Services::enrollment_printer`.
+pub(crate) fn enrollment_badge(
+    svc: &Services,
+    tx: &redb::WriteTransaction,
+    user: &User,
+    printer: Option<String>,
+) -> ServiceResult<EnrollmentBadge> {
+    let Some(printer) = printer else {
+        return Ok(EnrollmentBadge::Unavailable);
+    };
+    if let Some(b) = store::badges::current_badge(tx, &user.id)?.filter(|b| b.state == BadgeState::Active) {
+        return Ok(EnrollmentBadge::Kept { serial: b.serial });
+    }
+    issue_in(svc, tx, user, printer, &Actor::SelfService).map(|i| EnrollmentBadge::Printing(Box::new(i)))
+}
+
+/// Issue inside the caller's transaction (staff issue, kiosk reprint and enrollment share it).
 fn issue_in(
     svc: &Services,
     tx: &redb::WriteTransaction,

@@ -1,10 +1,12 @@
 //! Worker side of access links: what the kiosk shows, enrolling a newcomer, and letting an existing user
-//! through a link. Each enrollment is one transaction: user, usage, allocation, PIN, activity, outbox, audit.
+//! through a link. Each enrollment is one transaction: user, usage, allocation, PIN, badge and its print
+//! job, activity, outbox, audit.
 
 use serde_json::json;
 use time::OffsetDateTime;
 
 use super::auth::draw_unique_pin;
+use super::badges::{EnrollmentBadge, enrollment_badge};
 use super::links::allocation_units;
 use super::proof::{self, Proof};
 use super::security::AttemptSource;
@@ -42,13 +44,14 @@ pub struct EnrollmentForm {
 }
 
 /// What the worker learns at the end: their record, their PIN (newcomers only, shown once), their
-/// training and where the link put them.
+/// training, where the link put them and their badge.
 #[derive(Debug, Clone)]
 pub struct Enrolled {
     pub user: User,
     pub pin: Option<String>,
     pub training: Vec<AssignedTraining>,
     pub allocated: Vec<Unit>,
+    pub badge: EnrollmentBadge,
 }
 
 /// A link as the worker sees it before enrolling.
@@ -193,7 +196,9 @@ impl Services {
         source: Option<String>,
     ) -> ServiceResult<Enrolled> {
         let svc = self.clone();
-        self.store
+        let printer = self.enrollment_printer();
+        let done = self
+            .store
             .write(move |tx| {
                 let now = svc.now();
                 let rules = &svc.settings.enrollment;
@@ -250,15 +255,19 @@ impl Services {
                     &user,
                     first_use(&user, &units, false, source, now),
                 )?;
+                let badge = enrollment_badge(&svc, tx, &user, printer)?;
                 let training = training_of(tx, &user, now)?;
                 Ok(Enrolled {
                     user,
                     pin: Some(pin),
                     training,
                     allocated: units,
+                    badge,
                 })
             })
-            .await
+            .await?;
+        self.wake_printing();
+        Ok(done)
     }
 
     /// Let an existing user through a link once they proved who they are: the link's allocation is
@@ -272,7 +281,9 @@ impl Services {
         source: Option<String>,
     ) -> ServiceResult<Enrolled> {
         let svc = self.clone();
-        self.store
+        let printer = self.enrollment_printer();
+        let done = self
+            .store
             .write(move |tx| -> Result<ServiceResult<Enrolled>, ServiceError> {
                 let now = svc.now();
                 let mut link = link_by_token(tx, &token)?;
@@ -349,15 +360,19 @@ impl Services {
                         now,
                     )?;
                 }
+                let badge = enrollment_badge(&svc, tx, &user, printer)?;
                 let training = training_of(tx, &user, now)?;
                 Ok(Ok(Enrolled {
                     user,
                     pin: None,
                     training,
                     allocated: units,
+                    badge,
                 }))
             })
-            .await?
+            .await??;
+        self.wake_printing();
+        Ok(done)
     }
 }
 

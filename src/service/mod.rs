@@ -22,6 +22,7 @@ pub mod roster_events;
 pub mod security;
 pub mod totp;
 pub mod training;
+pub mod user_search;
 pub mod users;
 
 use std::sync::Arc;

@@ -47,7 +47,7 @@ test("an instructor runs a class: sign-in, open, every check-in method, live sec
   await typeOnKeyboard(page, room.instructor.pin);
   await page.tap('[data-action="sign-in"]');
   await page.waitForSelector(".staff.signed-in");
-  await page.tap('[data-action="classes"]');
+  await page.tap('[data-tool="classes"]');
   await screen(page, "classes");
   await page.waitForSelector(`.class-tile[data-class="${room.class.id}"]`);
   assert.equal(await page.locator(".class-tile").count(), 2, "both of today's classes");

@@ -68,7 +68,11 @@ for (const p of PEOPLE) {
     assert.equal(await page.locator("h1").textContent(), msg(p.lang, "result.title", { name: p.given }));
     assert.match(await page.locator(".training-list").textContent(), new RegExp(fixture.module_title));
     assert.match(await page.locator(".allocated").textContent(), new RegExp(fixture.group_name));
-    assert.equal(await page.locator(".badge").count(), 0, "no badge preview until badges exist");
+    // The badge: its preview (addressed by job, no personal data) and its print state.
+    assert.equal(await page.locator(".badge h2").textContent(), msg(p.lang, "result.badge_title"));
+    assert.match(await page.getAttribute(".badge-preview", "src"), /^\/api\/kiosk\/print-jobs\/[0-9a-f-]{36}\/badge\.png$/);
+    await page.waitForSelector('.badge-job[data-state="printed"]');
+    assert.equal(await page.locator(".badge-job .job-status").textContent(), msg(p.lang, "badge.job.printed"));
     await shot(page, `enroll-result-${tag}`);
     assert.deepEqual(await overflowing(page), [], tag);
 
@@ -132,6 +136,9 @@ test("someone already registered proves who they are with ID and PIN, and keeps 
   assert.equal(await page.locator(".user-id").textContent(), ex.id);
   assert.equal(await page.locator(".pin").count(), 0, "no new PIN for an existing user");
   assert.equal(await page.locator(".pin-box").textContent(), msg("en", "result.pin_unchanged"));
+  // Their badge still works: kept, nothing printed.
+  assert.equal(await page.locator(".badge .badge-note").textContent(), msg("en", "result.badge_kept"));
+  assert.equal(await page.locator(".badge-job").count(), 0);
   await shot(page, "enroll-existing-result-en-landscape");
   // Their old PIN still works for the proof: it was not changed.
   const again = await callApi("POST", `/api/enroll/${fixture.links.existing.token}/existing`, { user_id: ex.id, pin: ex.pin });

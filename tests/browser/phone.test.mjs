@@ -41,6 +41,10 @@ test("a worker enrolls on their phone, in their phone's language", async () => {
   await screen(page, "result");
   assert.match(await page.locator(".pin").textContent(), /^\d{6}$/);
   assert.equal(await page.locator(".pin-box .warning").textContent(), msg("pl", "result.pin_warning"));
+  // The badge prints at the gate: the phone says where to pick it up, and shows no preview.
+  assert.equal(await page.getAttribute(".badge .badge-note", "data-message"), "result.badge_gate");
+  assert.match(await page.locator(".badge .badge-note").textContent(), /Northgate Plant/);
+  assert.equal(await page.locator(".badge-preview").count(), 0);
   await shot(page, "phone-result-pl");
   assert.deepEqual(await overflowing(page), []);
   await page.tap('[data-action="done"]');

@@ -143,7 +143,27 @@ pub struct Counters {
     pub usage_rows: usize,
 }
 
+/// Wait until no badge is queued or printing: an enrollment's badge prints after its answer,
+/// and its `badge.printed` event must not land between two counts.
+pub async fn settle_printing(gw: &Gateway, token: &str) {
+    for _ in 0..200 {
+        let (s, jobs) = gw.get("/api/print-jobs?limit=500", Some(token)).await;
+        assert_eq!(s, StatusCode::OK, "{jobs}");
+        let open = jobs["jobs"]
+            .as_array()
+            .expect("jobs")
+            .iter()
+            .any(|j| j["state"] == "queued" || j["state"] == "printing");
+        if !open {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("badges still printing after 10 s");
+}
+
 pub async fn counters(gw: &Gateway, token: &str, link: &Value) -> Counters {
+    settle_printing(gw, token).await;
     let (s, st) = gw.get("/api/status", Some(token)).await;
     assert_eq!(s, StatusCode::OK, "{st}");
     let id = link["id"].as_str().expect("id");

@@ -8,6 +8,7 @@ import { get, post } from "../api.js";
 import { h, replace } from "../dom.js";
 import { field, problemText } from "../fields.js";
 import { formatUserId, parseUserId, typingForm } from "../ids.js";
+import { registerStaffTool } from "./staff.js";
 
 /** A badge payload (CONTRACTS.md "Badge QR") starts with SG1; anything else typed is an ID. */
 const BADGE_PREFIX = /^\s*SG1/i;
@@ -496,3 +497,5 @@ export function onSiteScreen(app) {
   return screen;
 }
 
+
+registerStaffTool("classes", (app) => app.show(classesScreen(app)));

@@ -1,14 +1,21 @@
 // The end of an enrollment: the worker's ID, their VR PIN once (large, with the warning that it
 // will not be shown again), the training now assigned, what the link added them to, and the
-// badge preview when the gateway made one.
+// badge: on the kiosk its preview and live print state; on a phone where to pick it up.
 
 import { h } from "../dom.js";
 import { formatUserId } from "../ids.js";
+import { badgeJob } from "./badge-job.js";
 
 export function resultScreen(app, data, { existing }) {
   const user = data.user || {};
   const state = { confirming: false, finished: false };
   const screen = { name: "result", render };
+  const b = data.badge || null;
+  // On the kiosk the job is followed live; its preview is answered on the kiosk listener only.
+  const job =
+    b && b.status === "printing" && b.job && b.preview_url && app.mode === "kiosk"
+      ? badgeJob(app, screen, { jobId: b.job.job_id, job: b.job, previewUrl: b.preview_url })
+      : null;
 
   function date(value) {
     if (!value) return null;
@@ -88,17 +95,15 @@ export function resultScreen(app, data, { existing }) {
     );
   }
 
-  /** The badge preview: absent until the badges capability returns one. */
+  /** The badge: its preview and print state on the kiosk, where to pick it up on a phone. */
   function badge() {
-    const b = data.badge;
-    if (!b) return null;
-    return h(
-      "section",
-      { class: "badge" },
-      h("h2", {}, app.t("result.badge_title")),
-      b.preview_url ? h("img", { class: "badge-preview", src: b.preview_url, alt: app.t("result.badge_alt") }) : null,
-      h("p", {}, app.t("result.badge_printing")),
-    );
+    if (!b || !b.status) return null;
+    let body;
+    if (job) body = job.render();
+    else if (b.status === "printing") body = h("p", { class: "badge-note", "data-message": "result.badge_gate" }, app.t("result.badge_gate", { site: app.config.site_name || "" }));
+    else if (b.status === "kept") body = h("p", { class: "badge-note", "data-message": "result.badge_kept" }, app.t("result.badge_kept"));
+    else body = h("p", { class: "badge-note", "data-message": "result.badge_unavailable" }, app.t("result.badge_unavailable"));
+    return h("section", { class: "badge", "data-status": b.status }, h("h2", {}, app.t("result.badge_title")), body);
   }
 
   function confirmDialog() {
@@ -131,9 +136,9 @@ export function resultScreen(app, data, { existing }) {
         h("p", { class: `big-code user-id${formatUserId(user.id).length > 12 ? " long" : ""}`, "data-user-id": user.id }, formatUserId(user.id)),
       ),
       pinBox(),
+      badge(),
       training(),
       allocated(),
-      badge(),
       state.confirming
         ? confirmDialog()
         : h("div", { class: "actions" }, h("button", { type: "button", class: "button primary", "data-action": "done", onclick: done }, app.t("result.done"))),

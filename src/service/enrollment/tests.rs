@@ -173,3 +173,23 @@ fn a_proof_never_shows_its_secret() {
         .contains("8765")
     );
 }
+
+#[tokio::test]
+async fn without_printing_an_enrollment_still_goes_through_and_says_the_badge_is_unavailable() {
+    let svc = services();
+    assert!(svc.printing.is_none());
+    let link = new_link(&svc).await;
+    let done = svc
+        .enroll(link.token.clone(), form("nopaper@example.ie"), None)
+        .await
+        .unwrap();
+    assert!(matches!(done.badge, EnrollmentBadge::Unavailable));
+    assert!(done.pin.is_some());
+    let user_id = done.user.id.clone();
+    let badge = svc
+        .store
+        .read(move |tx| store::badges::current_badge(tx, &user_id))
+        .await
+        .unwrap();
+    assert!(badge.is_none(), "no badge without a printer to print it");
+}
