@@ -2,12 +2,12 @@
 //! the same way: a raw redb get beside `get_user`, a raw `write + fsync` and a raw redb commit beside
 //! `Services::create_user`, a raw redb open beside the gateway's start.
 //!
-//! `cargo bench --bench store` runs everything (a few minutes on 2 cores); `scripts/bench` also
+//! `cargo bench --bench store` runs everything (a few minutes on 2 cores); `scripts/bench-store` also
 //! measures the idle RSS of the release binary. `cargo test --benches` (no `--bench` flag) runs a
 //! small smoke version instead. docs/benchmarks.md explains the figures.
 //!
 //! Everything is written under `<target>/tmp/sitegate-bench/` (a real disk, never tmpfs):
-//! `state/` is the 100k-user state directory the start-up benchmarks and `scripts/bench` use, and
+//! `state/` is the 100k-user state directory the start-up benchmarks and `scripts/bench-store` use, and
 //! `summary.md` is the table printed at the end.
 #![allow(
     clippy::print_stdout,
