@@ -3,6 +3,12 @@
 //! node test files in tests/browser/ (playwright-core driving Debian's chromium in touch
 //! contexts) against it. Screenshots go to tests/output/screenshots/.
 //!
+//! The scenarios move the gateway's manual clock through `clock_dir` (staff session timeouts,
+//! authenticator codes): a file `<n>.req` holding the seconds to advance is answered by
+//! `<n>.done` holding the gateway's time afterwards (Unix seconds).
+//!
+//! SITEGATE_BROWSER_ONLY=<file.test.mjs> runs just that file (while working on one screen).
+//!
 //! Needs node, /usr/bin/chromium and `npm ci` in tests/browser: scripts/install-test-deps
 //! installs them. SITEGATE_SKIP_BROWSER=1 skips this test on a machine without them (the
 //! README's `scripts/test` never sets it).
@@ -140,6 +146,28 @@ async fn prepare(gw: &Gateway, clock: &ManualClock) -> Value {
     })
 }
 
+/// Answer the scenarios' requests to move the gateway's clock (see the module's doc).
+fn serve_clock_requests(dir: &Path, clock: &ManualClock) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("req") {
+            continue;
+        }
+        let secs: i64 = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0);
+        clock.advance(time::Duration::seconds(secs));
+        let _ = std::fs::remove_file(&path);
+        let done = path.with_extension("tmp");
+        std::fs::write(&done, clock.now().unix_timestamp().to_string()).unwrap();
+        std::fs::rename(&done, path.with_extension("done")).unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kiosk_ui_works_in_a_real_browser() {
     if std::env::var_os("SITEGATE_SKIP_BROWSER").is_some() {
@@ -169,19 +197,29 @@ async fn the_kiosk_ui_works_in_a_real_browser() {
         },
     )
     .await;
-    let fixture = prepare(&gw, &clock).await;
+    let mut fixture = prepare(&gw, &clock).await;
+    let clock_dir = tempfile::tempdir().unwrap();
+    fixture["clock_dir"] = json!(clock_dir.path());
+    fixture["now_unix"] = json!(clock.now().unix_timestamp());
 
-    let out = tokio::task::spawn_blocking(move || {
+    let only = std::env::var("SITEGATE_BROWSER_ONLY").ok();
+    let node = tokio::task::spawn_blocking(move || {
         Command::new("node")
             .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+            .args(only)
             .current_dir(&dir)
             .env("SITEGATE_FIXTURE", fixture.to_string())
             .env("CHROMIUM", chromium())
             .output()
-    })
-    .await
-    .expect("join")
-    .expect("node runs (scripts/install-test-deps installs it)");
+    });
+    while !node.is_finished() {
+        serve_clock_requests(clock_dir.path(), &clock);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let out = node
+        .await
+        .expect("join")
+        .expect("node runs (scripts/install-test-deps installs it)");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

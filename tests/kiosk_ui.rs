@@ -263,6 +263,16 @@ fn every_message_the_code_asks_for_is_in_english() {
             &["email_or_phone", "email", "phone", "none"],
             "",
         ),
+        ("staff.menu.", &["users", "devices", "security", "totp"], ".title"),
+        ("staff.menu.", &["users", "devices", "security", "totp"], ".text"),
+        ("staff.once.", &["pin", "otp"], "_label"),
+        ("staff.users.totp_", &["enrolled", "pending", "none"], ""),
+        (
+            "staff.audit.outcome.",
+            &["all", "success", "failure", "denied", "throttled", "alert"],
+            "",
+        ),
+        ("staff.session.", &["ended_idle", "ended_expired"], ""),
         (
             "error.",
             &[

@@ -8,6 +8,7 @@ import { h, replace } from "./dom.js";
 import { load, pickLanguage, translate } from "./i18n.js";
 import { Keyboard } from "./keyboard.js";
 import { enrollScreen } from "./screens/enroll.js";
+import { endedNotice } from "./screens/staff-common.js";
 import { startScreen } from "./screens/start.js";
 
 const LANGUAGES = ["en", "es", "pt", "pl"];
@@ -212,6 +213,7 @@ class App {
 
   /** Back to the start screen in the site's language, forgetting what was typed. */
   reset() {
+    const wasStaff = Boolean(this.staff);
     if (this.staff) {
       post("/api/auth/sign-out", {});
       this.staff = null;
@@ -222,6 +224,8 @@ class App {
     if (location.pathname !== "/") history.replaceState(null, "", "/");
     this.show(startScreen(this));
     this.dirty = false;
+    // Whoever comes back to the screen learns why the staff screens are gone.
+    if (wasStaff) endedNotice(this, "idle");
   }
 
   /** Back to the start screen, keeping the language (the worker chose to leave). */

@@ -22,7 +22,7 @@ use crate::service::totp::{TotpEnrollment, TotpStatus};
 /// What any staff member may do for themselves.
 pub fn self_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(my_totp_begin))
+        .routes(routes!(my_totp_status, my_totp_begin))
         .routes(routes!(my_totp_confirm))
 }
 
@@ -275,6 +275,21 @@ async fn totp_reset(
         .reset_totp(p.actor(), UserId::parse(&id)?, Some(p.role))
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether you have an authenticator (and whether your role must have one).
+#[utoipa::path(get, path = "/api/auth/totp", tag = "credentials", responses(
+    (status = 200, body = TotpStatus),
+    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 503, body = Problem, content_type = "application/problem+json"),
+))]
+async fn my_totp_status(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+) -> ApiResult<Json<TotpStatus>> {
+    Ok(Json(state.services.totp_status(p.user_id.clone()).await?))
 }
 
 /// Start enrolling an authenticator for yourself.

@@ -99,9 +99,12 @@ pub struct ListQuery {
     /// Page size, 1 to 500 (default 100).
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u16>,
+    /// Only users whose ID or name contains this (1 to 64 characters; case and ID dashes ignored).
+    #[param(min_length = 1, max_length = 64)]
+    pub q: Option<String>,
 }
 
-/// List users, ordered by ID, a page at a time.
+/// List users, ordered by ID, a page at a time; `q` finds them by part of their ID or name.
 #[utoipa::path(get, path = "/api/users", tag = "users", params(ListQuery), responses(
     (status = 200, body = UserList),
     (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -126,7 +129,24 @@ async fn list_users(
         .with_field("limit"));
     }
     let after = q.after.as_deref().map(UserId::parse).transpose()?;
-    let users = state.services.list_users(after, limit).await?;
+    let users = match q.q.as_deref().map(str::trim) {
+        None => state.services.list_users(after, limit).await?,
+        Some(text) => {
+            let chars = text.chars().count();
+            if chars == 0 || chars > crate::service::user_search::QUERY_MAX_CHARS {
+                return Err(super::error::ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_field",
+                    "q: 1 to 64 characters",
+                )
+                .with_field("q"));
+            }
+            state
+                .services
+                .search_users(text.to_string(), after, limit)
+                .await?
+        }
+    };
     let next_after = (users.len() == limit)
         .then(|| users.last().map(|u| u.id.to_string()))
         .flatten();

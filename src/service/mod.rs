@@ -18,6 +18,7 @@ pub mod proof;
 pub mod security;
 pub mod totp;
 pub mod training;
+pub mod user_search;
 pub mod users;
 
 use std::sync::Arc;

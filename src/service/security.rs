@@ -512,8 +512,9 @@ impl Services {
                     ClearScope::Site => (store::throttle::SITE_KEY.to_string(), "site".to_string()),
                     ClearScope::Source(k) => (store::throttle::source_key(k), k.clone()),
                     ClearScope::Account(id) => {
-                        let id = UserId::parse(id)?;
-                        (store::throttle::account_key(id.as_str()), id.to_string())
+                        // Keyed as failures are recorded: by the ID as shown (`ABCDE-FGHJK`).
+                        let id = UserId::parse(id)?.to_string();
+                        (store::throttle::account_key(&id), id)
                     }
                 };
                 let existed = store::throttle::delete(tx, &key)?;

@@ -1,14 +1,17 @@
-// Staff sign-in on the kiosk: ID and PIN on the kiosk's own keypads; once signed in, who it is
-// and a sign-out. (The kiosk's staff session ends after 2 idle minutes on the gateway's side,
-// and at the kiosk's idle reset.)
+// Staff sign-in on the kiosk: ID and PIN on the kiosk's own keypads (then the authenticator's
+// code for staff who have one); once signed in, who it is, the staff menu (staff-menu.js) and a
+// sign-out. (The kiosk's staff session ends after 2 idle minutes on the gateway's side, and at
+// the kiosk's idle reset.)
 
 import { get, post } from "../api.js";
 import { h } from "../dom.js";
 import { field, problemText } from "../fields.js";
 import { formatUserId, parseUserId, typingForm } from "../ids.js";
+import { staffMenu } from "./staff-menu.js";
 
 export function staffScreen(app) {
-  const state = { checking: true, id: "", pin: "", errors: {}, problem: null, busy: false };
+  // `totpFor`: the ID and PIN held (in memory only) while the authenticator's code is asked for.
+  const state = { checking: true, id: "", pin: "", totp: "", totpFor: null, errors: {}, problem: null, busy: false };
   const screen = { name: "staff", render };
 
   get("/api/auth/me").then((res) => {
@@ -28,17 +31,91 @@ export function staffScreen(app) {
     app.render();
     const res = await post("/api/auth/sign-in", { user_id: id.id, pin: state.pin.trim() });
     state.busy = false;
-    state.pin = "";
-    if (res.ok) {
+    if (res.ok || res.code !== "totp_required") state.pin = "";
+    if (!res.ok && res.code === "totp_required") {
+      state.totpFor = { id: id.id, pin: state.pin.trim() };
+      state.pin = "";
+      state.id = "";
+      state.totp = "";
+    } else if (res.ok) {
       const u = res.data.user || {};
       app.staff = { user_id: u.id || id.id, name: [u.given_name, u.family_name].filter(Boolean).join(" "), role: res.data.role };
       state.id = "";
     } else if (res.field === "user_id" || res.code === "id_typo") {
       state.errors.user_id = problemText(app, res.code, res.field);
+    } else if (res.code === "forbidden") {
+      state.problem = app.t("staff.not_staff");
     } else {
       state.problem = problemText(app, res.code, res.field);
     }
     if (app.screen === screen) app.render();
+  }
+
+  /** The second step for staff with an authenticator: its current code. */
+  async function signInWithCode() {
+    state.errors = {};
+    state.problem = null;
+    const code = state.totp.replace(/\s/g, "");
+    if (!/^\d{6}$/.test(code)) {
+      state.errors.totp = app.t("staff.totp.code_format");
+      return app.render();
+    }
+    state.busy = true;
+    app.render();
+    const held = state.totpFor;
+    const res = await post("/api/auth/sign-in", { user_id: held.id, pin: held.pin, totp: code });
+    state.busy = false;
+    state.totp = "";
+    state.totpFor = null;
+    if (res.ok) {
+      const u = res.data.user || {};
+      app.staff = { user_id: u.id || held.id, name: [u.given_name, u.family_name].filter(Boolean).join(" "), role: res.data.role };
+      state.id = "";
+    } else {
+      // Any refusal starts over from the PIN: nothing is kept.
+      state.problem = problemText(app, res.code, res.field);
+    }
+    if (app.screen === screen) app.render();
+  }
+
+  function codeForm() {
+    return h(
+      "section",
+      { class: "staff staff-totp-step" },
+      h("h1", {}, app.t("staff.title")),
+      h("p", { class: "lead" }, app.t("staff.totp_step.lead")),
+      field(app, {
+        id: "totp",
+        label: app.t("staff.totp_step.code"),
+        kb: "pin",
+        value: state.totp,
+        maxlength: 6,
+        inputmode: "numeric",
+        error: state.errors.totp,
+        oninput: (v) => {
+          state.totp = v;
+        },
+      }),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "button", class: "button primary", "data-action": "sign-in-code", disabled: state.busy, onclick: signInWithCode }, app.t("staff.sign_in")),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "button secondary",
+            "data-action": "cancel-code",
+            onclick: () => {
+              state.totpFor = null;
+              state.totp = "";
+              app.render();
+            },
+          },
+          app.t("common.cancel"),
+        ),
+      ),
+    );
   }
 
   async function signOut() {
@@ -68,6 +145,7 @@ export function staffScreen(app) {
         h("span", { class: "mono" }, formatUserId(s.user_id)),
       ),
       h("p", { class: "staff-role" }, app.t("staff.role", { role: app.t(`role.${s.role}`) })),
+      staffMenu(app, () => app.show(staffScreen(app))),
       h("p", { class: "hint" }, app.t("staff.idle_note")),
       h(
         "div",
@@ -121,7 +199,8 @@ export function staffScreen(app) {
 
   function render() {
     if (state.checking) return h("p", { class: "notice", "aria-busy": "true" }, app.t("common.loading"));
-    return app.staff ? signedIn() : form();
+    if (app.staff) return signedIn();
+    return state.totpFor ? codeForm() : form();
   }
 
   return screen;

@@ -202,3 +202,31 @@ async fn async_read_and_write_run_off_the_async_threads() {
     // Functions are usable directly as the closure.
     assert_eq!(store.read(users::count_users).await.unwrap(), 1);
 }
+
+#[test]
+fn concurrent_writers_share_durable_commits_and_every_write_survives_a_reopen() {
+    use redb::TableDefinition;
+    const T: TableDefinition<u64, u64> = TableDefinition::new("group_commit_test");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sitegate.redb");
+    let store = Store::open(&path).unwrap();
+    std::thread::scope(|s| {
+        for t in 0..8u64 {
+            let store = store.clone();
+            s.spawn(move || {
+                for i in 0..25u64 {
+                    store
+                        .write_blocking(|tx| -> Result<(), StoreError> {
+                            tx.open_table(T)?.insert(t * 1000 + i, i)?;
+                            Ok(())
+                        })
+                        .unwrap();
+                }
+            });
+        }
+    });
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    let n = store.read_blocking(|tx| Ok(tx.open_table(T)?.len()?)).unwrap();
+    assert_eq!(n, 200);
+}

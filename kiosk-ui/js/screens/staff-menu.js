@@ -1,0 +1,57 @@
+// Staff: the menu shown once signed in: a tile per staff screen the signed-in role may use (the
+// API refuses the rest, so they are not offered), and the reminder to set up an authenticator
+// for the roles that must have one.
+
+import { h } from "../dom.js";
+import { isManager, staffCall } from "./staff-common.js";
+import { staffDevicesScreen } from "./staff-devices.js";
+import { staffSecurityScreen } from "./staff-security.js";
+import { staffTotpScreen } from "./staff-totp.js";
+import { staffUsersScreen } from "./staff-users.js";
+
+/** The screens, with who may open them. `back` returns to the signed-in staff screen. */
+const AREAS = [
+  { key: "users", managers: true, open: staffUsersScreen },
+  { key: "devices", managers: false, open: staffDevicesScreen },
+  { key: "security", managers: false, open: staffSecurityScreen },
+  { key: "totp", managers: false, open: staffTotpScreen },
+];
+
+export function staffMenu(app, back) {
+  const reminder = h("div", { class: "totp-reminder" });
+  // Whether this staff member must still set up an authenticator: filled in when the answer comes.
+  staffCall(app, "GET", "/api/auth/totp").then((res) => {
+    if (!res.ok || !res.data || !res.data.required || res.data.enrolled) return;
+    reminder.appendChild(
+      h(
+        "div",
+        { class: "notice warn", role: "alert", "data-required": "totp" },
+        h("p", {}, app.t("staff.totp.required")),
+        h("button", { type: "button", class: "button primary", "data-action": "totp-now", onclick: () => app.show(staffTotpScreen(app, back)) }, app.t("staff.totp.begin")),
+      ),
+    );
+  });
+  const shown = AREAS.filter((a) => !a.managers || isManager(app));
+  return h(
+    "nav",
+    { class: "staff-menu", "aria-label": app.t("staff.menu.label") },
+    reminder,
+    h(
+      "div",
+      { class: "tiles" },
+      shown.map((a) =>
+        h(
+          "button",
+          { type: "button", class: "tile", "data-area": a.key, onclick: () => app.show(a.open(app, back)) },
+          h("span", { class: "tile-title" }, app.t(`staff.menu.${a.key}.title`)),
+          h(
+            "span",
+            { class: "tile-text" },
+            // Instructors do not get the audit log: the tile does not promise it.
+            a.key === "security" && !isManager(app) ? app.t("staff.menu.security.text_limited") : app.t(`staff.menu.${a.key}.text`),
+          ),
+        ),
+      ),
+    ),
+  );
+}
