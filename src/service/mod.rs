@@ -13,6 +13,7 @@ pub mod devices;
 pub mod enrollment;
 pub mod error;
 pub mod headset;
+pub mod import;
 pub mod links;
 pub mod org;
 pub mod otp;
