@@ -266,9 +266,10 @@ async fn wait_ready(client: &reqwest::Client, url: &str) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Ok(r) = client.get(url).send().await
-            && r.status() == reqwest::StatusCode::OK {
-                return;
-            }
+            && r.status() == reqwest::StatusCode::OK
+        {
+            return;
+        }
         assert!(Instant::now() < deadline, "gateway not ready at {url} after 60 s");
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
@@ -312,10 +313,7 @@ fn import_into(rt: &Runtime, scale: &Scale, state_dir: Option<&Path>) -> ImportR
     }
     let total = start.elapsed();
     let cpu = cpu_time().saturating_sub(cpu_start);
-    let count = svc
-        .store
-        .read_blocking(store::users::count_users)
-        .unwrap();
+    let count = svc.store.read_blocking(store::users::count_users).unwrap();
     assert_eq!(count, scale.users as u64);
     ImportRun { total, cpu, batches }
 }
@@ -461,9 +459,10 @@ async fn binary_start(state_dir: &Path, client: &reqwest::Client, log: &Path, cr
         let deadline = Instant::now() + Duration::from_secs(60);
         let ready = loop {
             if let Ok(r) = client.get(&url).send().await
-                && r.status() == reqwest::StatusCode::OK {
-                    break true;
-                }
+                && r.status() == reqwest::StatusCode::OK
+            {
+                break true;
+            }
             if let Some(status) = child.try_wait().unwrap() {
                 assert!(
                     attempt < 5,
