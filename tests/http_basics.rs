@@ -88,6 +88,24 @@ async fn openapi_document_lists_every_route_and_declares_problem_answers() {
             "{code} is not problem+json: {resp}"
         );
     }
+    // Two answer types with one schema name would leave one route documented with the other's
+    // fields: each answer's schema must name the fields its route sends.
+    let fields_of = |path: &str| {
+        let schema = &doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+        let name = schema["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path}: no $ref"))
+            .rsplit('/')
+            .next()
+            .unwrap();
+        let props = doc["components"]["schemas"][name]["properties"]
+            .as_object()
+            .unwrap()
+            .clone();
+        props.keys().cloned().collect::<Vec<_>>()
+    };
+    assert!(fields_of("/api/classes/{id}").contains(&"counts".to_string()));
+    assert!(fields_of("/api/headset/roster").contains(&"participants".to_string()));
     gw.stop().await;
 }
 

@@ -12,10 +12,10 @@ use uuid::Uuid;
 
 use super::AppState;
 use super::auth::rfc3339;
-use super::classes::{class_id, csv_response};
+use super::classes::class_id;
+use super::csv::{BOM, csv_response, row};
 use super::error::{ApiError, ApiResult, Problem};
 use super::extract::{ApiJson, Client};
-use super::link_export::{BOM, row};
 use crate::domain::classroom::{CheckMethod, Class};
 use crate::domain::ids::UserId;
 use crate::service::attendance::{Asker, Checked, Identify, OnSite, Origin};

@@ -1,29 +1,23 @@
-//! Classroom sessions over HTTP: create, edit, cancel (managers); list, roster, open, close (instructors); the roster as CSV and as server-sent events.
-
-use std::convert::Infallible;
+//! Classroom sessions over HTTP: create, edit, cancel (managers); list, open, close (instructors). The roster itself is in `class_roster.rs`.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use tokio::sync::broadcast::error::RecvError;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
-use super::auth::rfc3339;
+use super::auth::{Empty, rfc3339};
+use super::class_roster::ClassRosterOut;
 use super::error::{ApiError, ApiResult, Problem};
 use super::extract::ApiJson;
-use super::link_export::{BOM, row};
-use crate::domain::classroom::{CheckMethod, Class, ClassInput, ClassState, Outcome};
+use crate::domain::classroom::{Class, ClassInput, ClassState, Outcome};
 use crate::domain::ids::UserId;
 use crate::service::auth::Principal;
-use crate::service::classroom::{RosterLine, RosterView};
 
 pub fn manage_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -35,9 +29,9 @@ pub fn manage_routes() -> OpenApiRouter<AppState> {
 pub fn staff_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_classes))
-        .routes(routes!(roster))
-        .routes(routes!(roster_csv))
-        .routes(routes!(roster_events))
+        .routes(routes!(super::class_roster::roster))
+        .routes(routes!(super::class_roster::roster_csv))
+        .routes(routes!(super::class_roster::roster_events))
         .routes(routes!(open_class))
         .routes(routes!(close_class))
 }
@@ -246,10 +240,6 @@ async fn edit_class(
     Ok(Json(ClassOut::from(&class)))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Empty {}
-
 /// Cancel a scheduled class (managers, admins).
 #[utoipa::path(post, path = "/api/classes/{id}/cancel", tag = "classroom", request_body = Empty,
     params(("id" = String, Path, format = Uuid, description = "Class ID")), responses(
@@ -331,215 +321,6 @@ async fn list_classes(
     ))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RosterLineOut {
-    pub user_id: String,
-    pub given_name: String,
-    pub family_name: String,
-    /// "Given F.", for the shared screen.
-    pub short_name: String,
-    pub expected: bool,
-    pub walk_in: bool,
-    pub present: bool,
-    #[schema(format = DateTime)]
-    pub checked_in_at: Option<String>,
-    pub check_in_method: Option<CheckMethod>,
-    #[schema(format = DateTime)]
-    pub checked_out_at: Option<String>,
-    pub check_out_method: Option<CheckMethod>,
-    /// Checked out by the gateway at the cut-off.
-    pub auto_checked_out: bool,
-    pub outcome: Option<Outcome>,
-}
-
-impl From<&RosterLine> for RosterLineOut {
-    fn from(l: &RosterLine) -> Self {
-        let a = l.attendance.as_ref();
-        RosterLineOut {
-            user_id: l.user.id.to_string(),
-            given_name: l.user.name.given.clone(),
-            family_name: l.user.name.family.clone(),
-            short_name: l.user.name.short(),
-            expected: l.expected,
-            walk_in: !l.expected,
-            present: l.present(),
-            checked_in_at: a.and_then(|a| a.checked_in_at).map(rfc3339),
-            check_in_method: a.and_then(|a| a.check_in_method),
-            checked_out_at: a.and_then(|a| a.checked_out_at).map(rfc3339),
-            check_out_method: a.and_then(|a| a.check_out_method),
-            auto_checked_out: a.and_then(|a| a.check_out_method) == Some(CheckMethod::Auto),
-            outcome: a.and_then(|a| a.outcome),
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RosterCounts {
-    pub expected: usize,
-    pub present: usize,
-    pub walk_ins: usize,
-    pub not_arrived: usize,
-    pub left: usize,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RosterOut {
-    pub class: ClassOut,
-    pub counts: RosterCounts,
-    pub lines: Vec<RosterLineOut>,
-}
-
-impl From<&RosterView> for RosterOut {
-    fn from(v: &RosterView) -> Self {
-        let lines: Vec<RosterLineOut> = v.lines.iter().map(RosterLineOut::from).collect();
-        RosterOut {
-            class: ClassOut::from(&v.class),
-            counts: RosterCounts {
-                expected: lines.iter().filter(|l| l.expected).count(),
-                present: lines.iter().filter(|l| l.present).count(),
-                walk_ins: lines.iter().filter(|l| l.walk_in).count(),
-                not_arrived: lines.iter().filter(|l| l.checked_in_at.is_none()).count(),
-                left: lines.iter().filter(|l| l.checked_out_at.is_some()).count(),
-            },
-            lines,
-        }
-    }
-}
-
-/// The class and its roster: expected, present (time and method), walk-ins, not yet arrived.
-#[utoipa::path(get, path = "/api/classes/{id}", tag = "classroom",
-    params(("id" = String, Path, format = Uuid, description = "Class ID")), responses(
-    (status = 200, body = RosterOut),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 503, body = Problem, content_type = "application/problem+json"),
-))]
-async fn roster(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<RosterOut>> {
-    let view = state.services.class_roster(class_id(&id)?).await?;
-    Ok(Json(RosterOut::from(&view)))
-}
-
-/// The roster as CSV for a spreadsheet (RFC 4180, UTF-8 with BOM).
-pub fn roster_to_csv(v: &RosterView) -> String {
-    let mut out = String::from(BOM);
-    out.push_str(&row(&[
-        "User ID",
-        "Given name",
-        "Family name",
-        "Employer",
-        "Expected",
-        "Checked in at",
-        "Check-in method",
-        "Checked out at",
-        "Check-out method",
-        "Auto check-out",
-        "Outcome",
-        "Class",
-        "Room",
-    ]));
-    for l in &v.lines {
-        let o = RosterLineOut::from(l);
-        let method = |m: Option<CheckMethod>| m.map(CheckMethod::as_str).unwrap_or("");
-        out.push_str(&row(&[
-            &o.user_id,
-            &o.given_name,
-            &o.family_name,
-            l.user.employer.as_deref().unwrap_or(""),
-            if o.expected { "yes" } else { "walk-in" },
-            o.checked_in_at.as_deref().unwrap_or(""),
-            method(o.check_in_method),
-            o.checked_out_at.as_deref().unwrap_or(""),
-            method(o.check_out_method),
-            if o.auto_checked_out { "yes" } else { "no" },
-            o.outcome.map(Outcome::as_str).unwrap_or(""),
-            &v.class.title,
-            &v.class.room,
-        ]));
-    }
-    out
-}
-
-pub(crate) fn csv_response(name: &str, body: String) -> ApiResult<Response> {
-    let disposition = format!("attachment; filename=\"{name}\"");
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition).map_err(|_| ApiError::internal())?,
-            ),
-        ],
-        body,
-    )
-        .into_response())
-}
-
-/// The roster as CSV (RFC 4180, UTF-8 with BOM): opens cleanly in a spreadsheet.
-#[utoipa::path(get, path = "/api/classes/{id}/roster.csv", tag = "classroom",
-    params(("id" = String, Path, format = Uuid, description = "Class ID")), responses(
-    (status = 200, description = "CSV, UTF-8 with BOM", content_type = "text/csv", body = String),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 503, body = Problem, content_type = "application/problem+json"),
-))]
-async fn roster_csv(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let id = class_id(&id)?;
-    let view = state.services.class_roster(id).await?;
-    let date = view.class.starts_at.date();
-    csv_response(&format!("class-{date}-{id}.csv"), roster_to_csv(&view))
-}
-
-/// The live roster: a `roster` event with the whole roster now, and again after every change
-/// (check-in, check-out, open, close). A screen that reconnects gets the roster at once.
-#[utoipa::path(get, path = "/api/classes/{id}/events", tag = "classroom",
-    params(("id" = String, Path, format = Uuid, description = "Class ID")), responses(
-    (status = 200, description = "Server-sent events: `roster` with a RosterOut as data", content_type = "text/event-stream", body = String),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
-    (status = 404, body = Problem, content_type = "application/problem+json"),
-    (status = 503, body = Problem, content_type = "application/problem+json"),
-))]
-async fn roster_events(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
-    let id = class_id(&id)?;
-    // Subscribe before the first read, so no change between the two is missed.
-    let rx = state.services.roster_events.subscribe();
-    let first = state.services.class_roster(id).await?;
-    let services = state.services.clone();
-    let stream = futures_util::stream::unfold(
-        (Some(first), rx, services),
-        move |(first, mut rx, services)| async move {
-            if let Some(view) = first {
-                return Some((Ok::<Event, Infallible>(roster_event(&view)), (None, rx, services)));
-            }
-            loop {
-                match rx.recv().await {
-                    Ok(change) if !change.concerns(id) => continue,
-                    Ok(_) | Err(RecvError::Lagged(_)) => {}
-                    Err(RecvError::Closed) => return None,
-                }
-                match services.class_roster(id).await {
-                    Ok(view) => return Some((Ok(roster_event(&view)), (None, rx, services))),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "live roster: cannot read the roster");
-                        return None;
-                    }
-                }
-            }
-        },
-    );
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
-}
-
-fn roster_event(view: &RosterView) -> Event {
-    let data = serde_json::to_string(&RosterOut::from(view)).unwrap_or_default();
-    Event::default().event("roster").data(data)
-}
-
 /// Open the class for check-in (its instructors, managers, admins).
 #[utoipa::path(post, path = "/api/classes/{id}/open", tag = "classroom", request_body = Empty,
     params(("id" = String, Path, format = Uuid, description = "Class ID")), responses(
@@ -583,7 +364,7 @@ pub struct CloseRequest {
 /// Close the class: outcomes to each activity log and the outbox, attended → modules completed.
 #[utoipa::path(post, path = "/api/classes/{id}/close", tag = "classroom", request_body = CloseRequest,
     params(("id" = String, Path, format = Uuid, description = "Class ID")), responses(
-    (status = 200, body = RosterOut),
+    (status = 200, body = ClassRosterOut),
     (status = 400, body = Problem, content_type = "application/problem+json"),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
@@ -599,7 +380,7 @@ async fn close_class(
     Extension(p): Extension<Principal>,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<CloseRequest>,
-) -> ApiResult<Json<RosterOut>> {
+) -> ApiResult<Json<ClassRosterOut>> {
     let id = class_id(&id)?;
     if req.outcomes.len() > 600
         || req
@@ -620,5 +401,5 @@ async fn close_class(
         .map(|o| Ok((UserId::parse(&o.user_id)?, o.outcome)))
         .collect::<ApiResult<Vec<_>>>()?;
     let view = state.services.close_class(p, id, outcomes).await?;
-    Ok(Json(RosterOut::from(&view)))
+    Ok(Json(ClassRosterOut::from(&view)))
 }

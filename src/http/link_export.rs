@@ -8,33 +8,11 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::auth::rfc3339;
+use super::csv::{BOM, csv_response, row};
 use super::error::{ApiError, ApiResult, Problem};
 use super::links::{BaseUrl, link_id};
 use crate::domain::org::UnitKind;
 use crate::service::links::LinkUsage;
-
-/// A UTF-8 byte order mark: spreadsheet programs then read the file as UTF-8, so names in any script survive.
-pub(crate) const BOM: &str = "\u{feff}";
-
-/// One CSV cell (RFC 4180). A cell a spreadsheet would run as a formula (starting with `=`, `+`, `-`,
-/// `@`, tab or carriage return) gets a leading `'`, so it shows as text.
-pub(crate) fn cell(value: &str) -> String {
-    let guarded = match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
-        _ => value.to_string(),
-    };
-    if guarded.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
-}
-
-pub(crate) fn row(cells: &[&str]) -> String {
-    let mut line = cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
-    line.push_str("\r\n");
-    line
-}
 
 /// The usage table as CSV: a header row, then one row per user, in the order they came.
 pub fn usage_to_csv(usage: &LinkUsage) -> String {
@@ -95,21 +73,7 @@ pub fn usage_to_csv(usage: &LinkUsage) -> String {
 pub(super) async fn usage_csv(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let id = link_id(&id)?;
     let usage = state.services.link_usage(id).await?;
-    let disposition = format!("attachment; filename=\"link-usage-{id}.csv\"");
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&disposition).map_err(|_| ApiError::internal())?,
-            ),
-        ],
-        usage_to_csv(&usage),
-    )
-        .into_response())
+    csv_response(&format!("link-usage-{id}.csv"), usage_to_csv(&usage))
 }
 
 fn escape_html(text: &str) -> String {
@@ -226,24 +190,6 @@ pub(super) async fn poster(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cells_quote_and_defuse_formulas() {
-        assert_eq!(cell("plain"), "plain");
-        assert_eq!(cell("O'Brien"), "O'Brien");
-        assert_eq!(cell("a,b"), "\"a,b\"");
-        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(cell("two\nlines"), "\"two\nlines\"");
-        assert_eq!(cell("=1+1"), "'=1+1");
-        assert_eq!(cell("+48"), "'+48");
-        assert_eq!(cell("-2"), "'-2");
-        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(
-            cell("=HYPERLINK(\"x\",\"y\")"),
-            "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\""
-        );
-        assert_eq!(row(&["a", "b"]), "a,b\r\n");
-    }
 
     #[test]
     fn poster_escapes_text_and_its_csp_allows_its_own_style() {

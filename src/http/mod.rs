@@ -3,8 +3,10 @@
 pub mod attendance;
 pub mod auth;
 pub mod badges;
+pub mod class_roster;
 pub mod classes;
 pub mod credentials;
+pub mod csv;
 pub mod devices;
 pub mod enroll;
 pub mod error;
