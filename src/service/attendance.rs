@@ -9,7 +9,7 @@ use super::auth::Principal;
 use super::classroom::{end_classroom_sessions, get_class_or_404, require_runner};
 use super::classroom_badge::resolve_badge;
 use super::roster_events::RosterChanged;
-use super::security::{Attempt, AttemptSource, Presented, verify};
+use super::security::{Attempt, AttemptSource, verify};
 use super::{Actor, ServiceError, ServiceResult, Services};
 use crate::domain::activity::{ActivityEntry, ActivityKind};
 use crate::domain::classroom::{Attendance, CheckInResult, CheckMethod, CheckOutResult, Class, name_matches};
@@ -105,17 +105,13 @@ fn identify(
         },
         Identify::Id(id) | Identify::Staff(id) => id.clone(),
         Identify::Pin { user_id, pin } => {
-            let attempt = Attempt {
-                presented: Presented::Pin {
-                    user_id: user_id.clone(),
-                    pin: pin.clone(),
-                    totp: None,
-                },
-                source: origin.source.clone(),
-                audit_event: event,
-                audit_source: origin.audit_source.clone(),
-                totp_second_factor: false,
-            };
+            let attempt = Attempt::pin(
+                user_id,
+                pin,
+                origin.source.clone(),
+                event,
+                origin.audit_source.clone(),
+            );
             return Ok(verify(svc, tx, &attempt)?.map(|v| v.user));
         }
     };

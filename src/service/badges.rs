@@ -3,7 +3,7 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::security::{self, Attempt, AttemptSource, Presented};
+use super::security::{self, Attempt, AttemptSource};
 use super::{Actor, ServiceError, ServiceResult, Services};
 use crate::domain::activity::{ActivityEntry, ActivityKind};
 use crate::domain::badge::{self, Badge, BadgeNumber, BadgeRefusal, BadgeState};
@@ -401,17 +401,13 @@ fn verify_holder(
             .map(|v| v.user)
             .map_err(ServiceError::Badge)),
         HolderProof::Pin { user_id, pin } => {
-            let attempt = Attempt {
-                presented: Presented::Pin {
-                    user_id: user_id.clone(),
-                    pin: pin.clone(),
-                    totp: None,
-                },
-                source: AttemptSource::box_kiosk(),
-                audit_event: "kiosk.reprint_proof",
-                audit_source: Some("kiosk".into()),
-                totp_second_factor: false,
-            };
+            let attempt = Attempt::pin(
+                user_id,
+                pin,
+                AttemptSource::box_kiosk(),
+                "kiosk.reprint_proof",
+                Some("kiosk".into()),
+            );
             Ok(match security::verify(svc, tx, &attempt)? {
                 Ok(v) if !v.user.is_active() => Err(ServiceError::UserDeactivated(v.user.id.to_string())),
                 Ok(v) => Ok(v.user),

@@ -30,20 +30,16 @@ pub(crate) fn verify(
     source: &AttemptSource,
     audit_source: Option<String>,
 ) -> Result<Result<User, ServiceError>, ServiceError> {
-    let presented = match proof {
-        Proof::Pin { user_id, pin } => Presented::Pin {
-            user_id: user_id.clone(),
-            pin: pin.clone(),
-            totp: None,
+    const EVENT: &str = "link.existing_user_proof";
+    let attempt = match proof {
+        Proof::Pin { user_id, pin } => Attempt::pin(user_id, pin, source.clone(), EVENT, audit_source),
+        Proof::Otp { otp } => Attempt {
+            presented: Presented::Otp { code: otp.clone() },
+            source: source.clone(),
+            audit_event: EVENT,
+            audit_source,
+            totp_second_factor: false,
         },
-        Proof::Otp { otp } => Presented::Otp { code: otp.clone() },
-    };
-    let attempt = Attempt {
-        presented,
-        source: source.clone(),
-        audit_event: "link.existing_user_proof",
-        audit_source,
-        totp_second_factor: false,
     };
     Ok(security::verify(svc, tx, &attempt)?.map(|v| v.user))
 }

@@ -114,6 +114,30 @@ pub struct Attempt {
     pub totp_second_factor: bool,
 }
 
+impl Attempt {
+    /// ID + VR PIN with no second factor: a worker proving who they are at the kiosk, at an access
+    /// link or at a class.
+    pub fn pin(
+        user_id: &UserId,
+        pin: &str,
+        source: AttemptSource,
+        audit_event: &'static str,
+        audit_source: Option<String>,
+    ) -> Attempt {
+        Attempt {
+            presented: Presented::Pin {
+                user_id: user_id.clone(),
+                pin: pin.to_owned(),
+                totp: None,
+            },
+            source,
+            audit_event,
+            audit_source,
+            totp_second_factor: false,
+        }
+    }
+}
+
 /// A verified credential.
 #[derive(Debug, Clone)]
 pub struct Verified {
