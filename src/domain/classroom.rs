@@ -71,6 +71,8 @@ pub enum CheckMethod {
     Auto,
     /// Still present when the class closed.
     Close,
+    /// A walk-in who enrolled with the instructor's walk-in pass.
+    Enrollment,
 }
 
 impl CheckMethod {
@@ -82,6 +84,7 @@ impl CheckMethod {
             CheckMethod::Staff => "staff",
             CheckMethod::Auto => "auto",
             CheckMethod::Close => "close",
+            CheckMethod::Enrollment => "enrollment",
         }
     }
 }

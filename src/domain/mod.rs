@@ -16,5 +16,6 @@ pub mod staff;
 pub mod throttle;
 pub mod training;
 pub mod user;
+pub mod walk_in;
 
 pub use error::DomainError;

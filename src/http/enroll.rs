@@ -15,6 +15,7 @@ use super::badges::KioskJobOut;
 use super::error::{ApiError, ApiResult, Problem};
 use super::extract::{ApiJson, Client, ListenerKind};
 use super::training::TrainingOut;
+use super::walk_in::{ClassCheckInOut, PASS_MAX};
 use crate::domain::enrollment::{ContactRule, KIOSK_LANGUAGES};
 use crate::domain::ids::UserId;
 use crate::domain::org::{Unit, UnitKind};
@@ -50,6 +51,20 @@ pub(crate) fn within(field: &'static str, value: &str, max: usize) -> ApiResult<
         .with_field(field));
     }
     Ok(())
+}
+
+/// A walk-in pass as sent: absent, or 1 to 64 characters.
+fn walk_in_pass(pass: Option<String>) -> ApiResult<Option<String>> {
+    match pass {
+        Some(p) if p.is_empty() => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "walk_in_pass: leave it out, or send the pass",
+        )
+        .with_field("walk_in_pass")),
+        Some(p) => within("walk_in_pass", &p, PASS_MAX).map(|()| Some(p)),
+        None => Ok(None),
+    }
 }
 
 fn known_token(token: &str) -> ApiResult<()> {
@@ -185,6 +200,10 @@ pub struct EnrollRequest {
     #[schema(min_length = 1, max_length = 64)]
     pub terms_version: String,
     pub accept_terms: bool,
+    /// An instructor's walk-in pass (`POST /api/classes/{id}/walk-ins`): the newcomer arrives
+    /// checked in to that class.
+    #[schema(min_length = 1, max_length = 64)]
+    pub walk_in_pass: Option<String>,
 }
 
 /// The worker as the end screen shows them.
@@ -207,6 +226,8 @@ pub struct EnrollOut {
     pub training: Vec<TrainingOut>,
     pub allocated: Vec<AllocatedOut>,
     pub badge: EnrollBadgeOut,
+    /// When a walk-in pass came with the enrollment: the class check-in it made, or why not.
+    pub class_check_in: Option<ClassCheckInOut>,
 }
 
 /// What became of the worker's badge.
@@ -267,8 +288,9 @@ impl EnrollBadgeOut {
 }
 
 impl EnrollOut {
-    fn new(e: Enrolled, listener: ListenerKind) -> Self {
+    fn new(state: &AppState, e: Enrolled, listener: ListenerKind) -> Self {
         EnrollOut {
+            class_check_in: e.walk_in.as_ref().map(|w| ClassCheckInOut::new(state, w)),
             user: EnrolledUserOut {
                 id: e.user.id.to_string(),
                 given_name: e.user.name.given.clone(),
@@ -316,6 +338,7 @@ async fn enroll(
     )?;
     within("language", &req.language, LANGUAGE_MAX)?;
     within("terms_version", &req.terms_version, TERMS_VERSION_MAX)?;
+    let walk_in = walk_in_pass(req.walk_in_pass)?;
     let form = EnrollmentForm {
         given_name: req.given_name,
         family_name: req.family_name,
@@ -326,8 +349,14 @@ async fn enroll(
         terms_version: req.terms_version,
         accept_terms: req.accept_terms,
     };
-    let done = state.services.enroll(token, form, client.source()).await?;
-    Ok((StatusCode::CREATED, Json(EnrollOut::new(done, client.listener))))
+    let done = state
+        .services
+        .enroll(token, form, client.source(), walk_in)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(EnrollOut::new(&state, done, client.listener)),
+    ))
 }
 
 /// An existing user's ID and VR PIN.
@@ -338,6 +367,9 @@ pub struct PinProofRequest {
     pub user_id: String,
     #[schema(min_length = 1, max_length = 32, example = "123456")]
     pub pin: String,
+    /// An instructor's walk-in pass, as for a newcomer.
+    #[schema(min_length = 1, max_length = 64)]
+    pub walk_in_pass: Option<String>,
 }
 
 /// A one-time password staff issued for the user.
@@ -346,6 +378,9 @@ pub struct PinProofRequest {
 pub struct OtpProofRequest {
     #[schema(min_length = 1, max_length = 32, example = "12345678")]
     pub otp: String,
+    /// An instructor's walk-in pass, as for a newcomer.
+    #[schema(min_length = 1, max_length = 64)]
+    pub walk_in_pass: Option<String>,
 }
 
 /// How an existing user proves who they are: ID + PIN, or a one-time password.
@@ -378,18 +413,19 @@ async fn enroll_existing(
     ApiJson(req): ApiJson<ExistingProofRequest>,
 ) -> ApiResult<Json<EnrollOut>> {
     known_token(&token)?;
-    let proof = match req {
+    let (proof, walk_in) = match req {
         ExistingProofRequest::Pin(p) => {
             within("user_id", &p.user_id, 64)?;
             within("pin", &p.pin, SECRET_MAX)?;
-            Proof::Pin {
+            let proof = Proof::Pin {
                 user_id: UserId::parse(&p.user_id)?,
                 pin: p.pin,
-            }
+            };
+            (proof, walk_in_pass(p.walk_in_pass)?)
         }
         ExistingProofRequest::Otp(o) => {
             within("otp", &o.otp, SECRET_MAX)?;
-            Proof::Otp { otp: o.otp }
+            (Proof::Otp { otp: o.otp }, walk_in_pass(o.walk_in_pass)?)
         }
     };
     let done = state
@@ -399,7 +435,8 @@ async fn enroll_existing(
             proof,
             super::security::attempt_source(&client),
             client.source(),
+            walk_in,
         )
         .await?;
-    Ok(Json(EnrollOut::new(done, client.listener)))
+    Ok(Json(EnrollOut::new(&state, done, client.listener)))
 }

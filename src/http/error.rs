@@ -151,14 +151,22 @@ fn link_refusal(refusal: LinkRefusal) -> ApiError {
 
 /// Each reason a class refuses has its own code, so a kiosk can say which.
 fn class_refusal(refusal: ClassRefusal) -> ApiError {
-    let code = match refusal {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        class_refusal_code(refusal),
+        refusal.to_string(),
+    )
+}
+
+/// The stable code of a class's refusal.
+pub(crate) fn class_refusal_code(refusal: ClassRefusal) -> &'static str {
+    match refusal {
         ClassRefusal::NotOpenYet => "class_not_open",
         ClassRefusal::Closed => "class_closed",
         ClassRefusal::Cancelled => "class_cancelled",
         ClassRefusal::NotScheduled => "class_not_scheduled",
         ClassRefusal::Finished => "class_finished",
-    };
-    ApiError::new(StatusCode::CONFLICT, code, refusal.to_string())
+    }
 }
 
 impl From<ServiceError> for ApiError {

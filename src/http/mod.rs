@@ -24,6 +24,7 @@ pub mod serve;
 pub mod tls;
 pub mod training;
 pub mod users;
+pub mod walk_in;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -147,6 +148,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
             Access::Roles(roles::STAFF),
             attendance::staff_routes(),
         ))
+        .merge(area(state, Access::Roles(roles::STAFF), walk_in::staff_routes()))
         .merge(area(state, Access::Public, attendance::kiosk_routes()))
         .merge(area(
             state,

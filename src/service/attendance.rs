@@ -186,6 +186,35 @@ fn write_change(svc: &Services, tx: &WriteTransaction, c: &Change<'_>) -> Result
     store::audit::append_audit(tx, &entry)
 }
 
+/// Check `user` in to the open `class` inside the caller's transaction (a walk-in arriving through
+/// enrollment): attendance, activity, outbox and audit. Answers the attendance and whether it changed.
+pub(crate) fn check_in_within(
+    svc: &Services,
+    tx: &WriteTransaction,
+    class: &Class,
+    user: &User,
+    method: CheckMethod,
+    actor: &Actor,
+) -> Result<(Attendance, bool), StoreError> {
+    let now = svc.now();
+    let mut a = store::classes::get_attendance(tx, class.id, &user.id)?
+        .unwrap_or_else(|| Attendance::new(class, user.id.clone()));
+    let changed = a.check_in(method, now) == CheckInResult::CheckedIn;
+    if changed {
+        let change = Change {
+            class,
+            user,
+            attendance: &a,
+            dir: Direction::In,
+            method,
+            actor,
+            at: now,
+        };
+        write_change(svc, tx, &change)?;
+    }
+    Ok((a, changed))
+}
+
 impl Services {
     /// Check someone in to an open class. A second check-in changes nothing and says since when.
     pub async fn check_in(

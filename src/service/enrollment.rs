@@ -1,6 +1,6 @@
 //! Worker side of access links: what the kiosk shows, enrolling a newcomer, and letting an existing user
 //! through a link. Each enrollment is one transaction: user, usage, allocation, PIN, badge and its print
-//! job, activity, outbox, audit.
+//! job, activity, outbox, audit, and a walk-in's class check-in when an instructor's pass came with it.
 
 use serde_json::json;
 use time::OffsetDateTime;
@@ -9,8 +9,10 @@ use super::auth::draw_unique_pin;
 use super::badges::{EnrollmentBadge, enrollment_badge};
 use super::links::allocation_units;
 use super::proof::{self, Proof};
+use super::roster_events::RosterChanged;
 use super::security::AttemptSource;
 use super::users::insert_new_user_with;
+use super::walk_in::{WalkInCheckIn, redeem};
 use super::{Actor, ServiceError, ServiceResult, Services};
 use crate::domain::DomainError;
 use crate::domain::activity::{ActivityEntry, ActivityKind};
@@ -52,6 +54,8 @@ pub struct Enrolled {
     pub training: Vec<AssignedTraining>,
     pub allocated: Vec<Unit>,
     pub badge: EnrollmentBadge,
+    /// What the instructor's walk-in pass did, when one came with the enrollment.
+    pub walk_in: Option<WalkInCheckIn>,
 }
 
 /// A link as the worker sees it before enrolling.
@@ -194,6 +198,7 @@ impl Services {
         token: String,
         form: EnrollmentForm,
         source: Option<String>,
+        walk_in: Option<String>,
     ) -> ServiceResult<Enrolled> {
         let svc = self.clone();
         let printer = self.enrollment_printer();
@@ -257,16 +262,21 @@ impl Services {
                 )?;
                 let badge = enrollment_badge(&svc, tx, &user, printer)?;
                 let training = training_of(tx, &user, now)?;
+                let walk_in = match &walk_in {
+                    Some(pass) => Some(redeem(&svc, tx, pass, &link, &user)?),
+                    None => None,
+                };
                 Ok(Enrolled {
                     user,
                     pin: Some(pin),
                     training,
                     allocated: units,
                     badge,
+                    walk_in,
                 })
             })
             .await?;
-        self.wake_printing();
+        self.after_enrollment(&done);
         Ok(done)
     }
 
@@ -279,6 +289,7 @@ impl Services {
         proof: Proof,
         attempt_source: AttemptSource,
         source: Option<String>,
+        walk_in: Option<String>,
     ) -> ServiceResult<Enrolled> {
         let svc = self.clone();
         let printer = self.enrollment_printer();
@@ -362,17 +373,30 @@ impl Services {
                 }
                 let badge = enrollment_badge(&svc, tx, &user, printer)?;
                 let training = training_of(tx, &user, now)?;
+                let walk_in = match &walk_in {
+                    Some(pass) => Some(redeem(&svc, tx, pass, &link, &user)?),
+                    None => None,
+                };
                 Ok(Ok(Enrolled {
                     user,
                     pin: None,
                     training,
                     allocated: units,
                     badge,
+                    walk_in,
                 }))
             })
             .await??;
-        self.wake_printing();
+        self.after_enrollment(&done);
         Ok(done)
+    }
+
+    /// After the commit: wake the printer for the badge, and tell open rosters of a walk-in.
+    fn after_enrollment(&self, done: &Enrolled) {
+        self.wake_printing();
+        if let Some(class) = done.walk_in.as_ref().and_then(WalkInCheckIn::changed_class) {
+            self.roster_events.notify(RosterChanged(Some(class)));
+        }
     }
 }
 

@@ -25,6 +25,7 @@ pub mod totp;
 pub mod training;
 pub mod user_search;
 pub mod users;
+pub mod walk_in;
 
 use std::sync::Arc;
 

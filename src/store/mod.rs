@@ -22,6 +22,7 @@ pub mod throttle;
 pub mod training;
 mod tx;
 pub mod users;
+pub mod walk_ins;
 
 #[cfg(test)]
 mod tests;

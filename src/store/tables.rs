@@ -20,6 +20,7 @@ use crate::domain::org::Unit;
 use crate::domain::print_job::PrintJob;
 use crate::domain::training::{Assignment, Completion, Module};
 use crate::domain::user::User;
+use crate::domain::walk_in::WalkInPass;
 
 /// Table names, used by the definitions below and by `StoreError::Corrupt`.
 pub mod names {
@@ -51,6 +52,7 @@ pub mod names {
     pub const BADGES: &str = "badges";
     pub const BADGE_BY_USER: &str = "badge_by_user";
     pub const PRINT_JOBS: &str = "print_jobs";
+    pub const WALK_IN_PASSES: &str = "walk_in_passes";
 }
 
 /// Setting name → value (`schema_version`, `gateway_id`, counters).
@@ -121,6 +123,9 @@ pub const BADGES: TableDefinition<&str, Versioned<Badge>> = TableDefinition::new
 pub const BADGE_BY_USER: TableDefinition<&str, &str> = TableDefinition::new(names::BADGE_BY_USER);
 /// Print job UUIDv7 → job (badge, printer, state, attempts, last error, next attempt).
 pub const PRINT_JOBS: TableDefinition<u128, Versioned<PrintJob>> = TableDefinition::new(names::PRINT_JOBS);
+/// Token hash → walk-in pass.
+pub const WALK_IN_PASSES: TableDefinition<&[u8; 32], Versioned<WalkInPass>> =
+    TableDefinition::new(names::WALK_IN_PASSES);
 
 /// Open (and so create) every table, so that reads never meet a missing table.
 pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
@@ -152,6 +157,7 @@ pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(BADGES)?;
     tx.open_table(BADGE_BY_USER)?;
     tx.open_table(PRINT_JOBS)?;
+    tx.open_table(WALK_IN_PASSES)?;
     Ok(())
 }
 
@@ -199,4 +205,7 @@ impl Record for Badge {
 }
 impl Record for PrintJob {
     const NAME: &'static str = "print_job";
+}
+impl Record for WalkInPass {
+    const NAME: &'static str = "walk_in_pass";
 }

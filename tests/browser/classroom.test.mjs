@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import {
-  LANDSCAPE, PORTRAIT, callApi, fixture, kioskUrl, launch, msg, overflowing, screen, shot, smallTargets, touchPage,
-  typeOnKeyboard,
+  LANDSCAPE, PORTRAIT, callApi, fillOnKeyboard, fixture, kioskUrl, launch, msg, overflowing, screen, shot, smallTargets,
+  touchPage, typeOnKeyboard,
 } from "./lib/harness.mjs";
 
 const room = fixture.classroom;
@@ -156,12 +156,54 @@ test("an instructor runs a class: sign-in, open, every check-in method, live sec
   await scan(page, alexei.id);
   await page.waitForSelector(`.scan-result.checked_in[data-user-id="${alexei.id}"]`);
 
+  // A walk-in without an account: the instructor picks the link, is signed out, hands over the
+  // screen; the newcomer enrolls and comes back checked in; the instructor signs in to the roster.
+  await page.tap('[data-action="walk-in"]');
+  await page.waitForSelector(`.walkin-links [data-link="${fixture.links.pinned.token}"]`);
+  await shot(page, "classroom-walk-in-links-portrait");
+  await page.tap(`.walkin-links [data-link="${fixture.links.pinned.token}"]`);
+  await screen(page, "enroll");
+  await page.waitForSelector("#given_name");
+  assert.equal(
+    await page.locator(".walkin-banner").textContent(),
+    msg("en", "walkin.banner", { class: room.class.title }),
+  );
+  const me = await page.evaluate(async () => (await fetch("/api/auth/me")).status);
+  assert.equal(me, 401, "the instructor's session ended before the hand-over");
+  await fillOnKeyboard(page, "#given_name", "Walter");
+  await fillOnKeyboard(page, "#family_name", "Walk-In");
+  await fillOnKeyboard(page, "#email", "walter.walkin@example.com");
+  await page.tap('[data-action="accept"]');
+  await shot(page, "classroom-walk-in-enroll-portrait");
+  await page.tap('[data-action="submit"]');
+  await screen(page, "result");
+  await page.waitForSelector(".walkin-card.checked_in");
+  assert.match(await page.locator(".walkin-card").textContent(), new RegExp(`${room.class.title}.*\\d\\d:\\d\\d`));
+  await shot(page, "classroom-walk-in-checked-in-portrait");
+  assert.deepEqual(await overflowing(page), []);
+  await watcher.waitForFunction(() => document.querySelector(".count-present .count-n")?.textContent === "5", null, { timeout: 3000 });
+  await page.tap('[data-action="done"]');
+  await page.tap('[data-action="confirm-done"]');
+  await screen(page, "staff");
+  assert.equal(
+    await page.locator('[data-message="walk-in-return"]').textContent(),
+    msg("en", "walkin.sign_in_again", { class: room.class.title }),
+  );
+  await page.tap("#user_id");
+  await typeOnKeyboard(page, room.instructor.id.replace("-", ""));
+  await page.tap("#pin");
+  await typeOnKeyboard(page, room.instructor.pin);
+  await page.tap('[data-action="sign-in"]');
+  await screen(page, "roster");
+  await page.waitForFunction(() => document.querySelector(".count-present .count-n")?.textContent === "5");
+  assert.equal(await page.locator('.roster-line .walkin-tag').count() >= 2, true, "Zofia and Walter are walk-ins");
+
   // Close the class; everyone's outcome shows.
   await page.tap('[data-action="close-class"]');
   await shot(page, "classroom-close-confirm-portrait");
   await page.tap('[data-action="confirm-close"]');
   await page.waitForSelector('.roster[data-state="closed"]');
-  assert.equal(await page.locator(".roster-line").count(), 4);
+  assert.equal(await page.locator(".roster-line").count(), 5);
   await shot(page, "classroom-closed-portrait");
   await watcher.waitForSelector('.roster-list[data-state="closed"], .roster[data-state="closed"]', { timeout: 3000 });
 
@@ -172,7 +214,8 @@ test("an instructor runs a class: sign-in, open, every check-in method, live sec
   assert.ok(csv.includes("Núñez Peña") && csv.includes("O'Brien") && csv.includes("Смирнов") && csv.includes("Łukasiewicz-Wróbel"));
   assert.ok(csv.includes('"Acme Scaffolding, Ltd."'), "a comma is quoted");
   assert.ok(csv.includes(",attended,") && csv.includes("walk-in"));
-  assert.equal(csv.trimEnd().split("\r\n").length, 5);
+  assert.ok(csv.includes("Walk-In") && csv.includes("enrollment"), "the walk-in, checked in by enrollment");
+  assert.equal(csv.trimEnd().split("\r\n").length, 6);
 
   assert.deepEqual(page.errors, []);
   assert.deepEqual(watcher.errors, []);

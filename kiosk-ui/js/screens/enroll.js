@@ -8,12 +8,14 @@ import { h } from "../dom.js";
 import { field, problemText } from "../fields.js";
 import { parseUserId, typingForm } from "../ids.js";
 import { resultScreen } from "./result.js";
+import { walkInBanner } from "./walk-in-card.js";
 
 /** Problem codes that say the link itself cannot be used; each has its own message. */
 export const LINK_CODES = ["link_unknown", "link_expired", "link_deactivated", "link_full"];
 const FORM_FIELDS = ["given_name", "family_name", "email", "phone", "employer", "language"];
 
-export function enrollScreen(app, token) {
+/** `walkIn` (optional): an instructor's walk-in pass {pass, classId, classTitle, finish()}. */
+export function enrollScreen(app, token, { walkIn = null } = {}) {
   const state = {
     link: null,
     loadProblem: null,
@@ -38,6 +40,12 @@ export function enrollScreen(app, token) {
     }
     if (app.screen === screen) app.render();
   });
+
+  /** Leave the form: a walk-in hands the screen back to the instructor. */
+  function leave() {
+    if (walkIn) walkIn.finish();
+    else app.goHome();
+  }
 
   const rule = () => app.config.contact_required || "email_or_phone";
 
@@ -68,12 +76,13 @@ export function enrollScreen(app, token) {
       accept_terms: v.accept,
     };
     for (const k of ["email", "phone", "employer"]) if (v[k].trim()) body[k] = v[k].trim();
+    if (walkIn) body.walk_in_pass = walkIn.pass;
     state.busy = true;
     app.render();
     const res = await post(path, body);
     state.busy = false;
     if (app.screen !== screen) return;
-    if (res.ok) return app.show(resultScreen(app, res.data, { existing: false }));
+    if (res.ok) return app.show(resultScreen(app, res.data, { existing: false, walkIn }));
     if (res.code === "existing_user") {
       state.step = "existing";
       state.existing = { id: "", pin: "", errors: {}, problem: null, field: res.field };
@@ -126,11 +135,13 @@ export function enrollScreen(app, token) {
     if (Object.keys(ex.errors).length) return app.render();
     state.busy = true;
     app.render();
-    const res = await post(`${path}/existing`, { user_id: id.id, pin: ex.pin.trim() });
+    const proof = { user_id: id.id, pin: ex.pin.trim() };
+    if (walkIn) proof.walk_in_pass = walkIn.pass;
+    const res = await post(`${path}/existing`, proof);
     state.busy = false;
     ex.pin = "";
     if (app.screen !== screen) return;
-    if (res.ok) return app.show(resultScreen(app, res.data, { existing: true }));
+    if (res.ok) return app.show(resultScreen(app, res.data, { existing: true, walkIn }));
     if (LINK_CODES.includes(res.code)) state.banner = { code: res.code, link: true };
     else if (res.code === "id_typo" || (res.field === "user_id" && res.code !== "invalid_credentials")) {
       ex.errors.user_id = problemText(app, res.code, res.field);
@@ -245,6 +256,7 @@ export function enrollScreen(app, token) {
       { class: "enroll" },
       h("h1", {}, link.name),
       link.description ? h("p", { class: "lead" }, link.description) : null,
+      walkIn ? walkInBanner(app, walkIn) : null,
       banner(),
       h("p", { class: "hint" }, app.t("enroll.intro")),
       textField("given_name", "text", { required: true, autocomplete: "given-name" }),
@@ -259,7 +271,7 @@ export function enrollScreen(app, token) {
         "div",
         { class: "actions" },
         h("button", { type: "button", class: "button primary", "data-action": "submit", disabled: state.busy, onclick: submit }, app.t(state.busy ? "common.working" : "enroll.submit")),
-        h("button", { type: "button", class: "button secondary", "data-action": "leave", onclick: () => app.goHome() }, app.t("common.cancel")),
+        h("button", { type: "button", class: "button secondary", "data-action": "leave", onclick: leave }, app.t("common.cancel")),
       ),
     );
   }
@@ -270,6 +282,7 @@ export function enrollScreen(app, token) {
       "section",
       { class: "enroll existing" },
       h("h1", {}, app.t("existing.title")),
+      walkIn ? walkInBanner(app, walkIn) : null,
       banner(),
       h("p", { class: "lead" }, app.t(ex.field === "phone" ? "existing.lead_phone" : "existing.lead_email")),
       ex.problem ? h("p", { class: "notice error", role: "alert", "data-code": ex.problem.code }, ex.problem.text) : null,

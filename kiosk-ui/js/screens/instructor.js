@@ -9,6 +9,7 @@ import { h, replace } from "../dom.js";
 import { field, problemText } from "../fields.js";
 import { formatUserId, parseUserId, typingForm } from "../ids.js";
 import { registerStaffTool } from "./staff.js";
+import { startWalkIn } from "./walk-in.js";
 
 /** A badge payload (CONTRACTS.md "Badge QR") starts with SG1; anything else typed is an ID. */
 const BADGE_PREFIX = /^\s*SG1/i;
@@ -457,6 +458,9 @@ export function rosterScreen(app, classId) {
         "div",
         { class: "actions" },
         h("a", { class: "button secondary link-button", "data-action": "export", href: `/api/classes/${c.id}/roster.csv`, download: "" }, app.t("roster.export")),
+        c.state === "open"
+          ? h("button", { type: "button", class: "button secondary", "data-action": "walk-in", onclick: () => startWalkIn(app, c, () => app.show(rosterScreen(app, c.id))) }, app.t("walkin.button"))
+          : null,
         c.state === "open" ? closeBox() : null,
         h("button", { type: "button", class: "button secondary", "data-action": "classes", onclick: () => { leave(); app.show(classesScreen(app)); } }, app.t("roster.back")),
       ),

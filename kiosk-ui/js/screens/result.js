@@ -5,8 +5,10 @@
 import { h } from "../dom.js";
 import { formatUserId } from "../ids.js";
 import { badgeJob } from "./badge-job.js";
+import { walkInCard } from "./walk-in-card.js";
 
-export function resultScreen(app, data, { existing }) {
+/** `walkIn`: the instructor's walk-in pass came with the enrollment; the class check-in is shown. */
+export function resultScreen(app, data, { existing, walkIn = null }) {
   const user = data.user || {};
   const state = { confirming: false, finished: false };
   const screen = { name: "result", render };
@@ -29,6 +31,8 @@ export function resultScreen(app, data, { existing }) {
       state.confirming = true;
       return app.render();
     }
+    // A walk-in hands the screen back to the instructor, who signs in and is back on the roster.
+    if (walkIn) return walkIn.finish();
     if (app.mode === "kiosk") return app.reset();
     state.finished = true;
     state.confirming = false;
@@ -135,6 +139,7 @@ export function resultScreen(app, data, { existing }) {
         // A central system's IDs may be long (up to 64 characters): those wrap, smaller.
         h("p", { class: `big-code user-id${formatUserId(user.id).length > 12 ? " long" : ""}`, "data-user-id": user.id }, formatUserId(user.id)),
       ),
+      walkInCard(app, data.class_check_in),
       pinBox(),
       badge(),
       training(),

@@ -17,7 +17,11 @@ export function registerStaffTool(key, open) {
   if (!TOOLS.some((t) => t.key === key)) TOOLS.push({ key, open });
 }
 
-export function staffScreen(app) {
+/**
+ * opts.then: where a sign-in leads instead of the staff menu (back to a class roster after a
+ * walk-in); opts.lead: the line above the form saying so.
+ */
+export function staffScreen(app, opts = {}) {
   // `totpFor`: the ID and PIN held (in memory only) while the authenticator's code is asked for.
   const state = { checking: true, id: "", pin: "", totp: "", totpFor: null, errors: {}, problem: null, busy: false };
   const screen = { name: "staff", render };
@@ -49,6 +53,7 @@ export function staffScreen(app) {
       const u = res.data.user || {};
       app.staff = { user_id: u.id || id.id, name: [u.given_name, u.family_name].filter(Boolean).join(" "), role: res.data.role };
       state.id = "";
+      if (opts.then) return opts.then();
     } else if (res.field === "user_id" || res.code === "id_typo") {
       state.errors.user_id = problemText(app, res.code, res.field);
     } else if (res.code === "forbidden") {
@@ -79,6 +84,7 @@ export function staffScreen(app) {
       const u = res.data.user || {};
       app.staff = { user_id: u.id || held.id, name: [u.given_name, u.family_name].filter(Boolean).join(" "), role: res.data.role };
       state.id = "";
+      if (opts.then) return opts.then();
     } else {
       // Any refusal starts over from the PIN: nothing is kept.
       state.problem = problemText(app, res.code, res.field);
@@ -178,7 +184,7 @@ export function staffScreen(app) {
       "section",
       { class: "staff" },
       h("h1", {}, app.t("staff.title")),
-      h("p", { class: "lead" }, app.t("staff.lead")),
+      h("p", { class: "lead", "data-message": opts.lead ? "walk-in-return" : undefined }, opts.lead || app.t("staff.lead")),
       state.problem ? h("p", { class: "notice error", role: "alert" }, state.problem) : null,
       field(app, {
         id: "user_id",

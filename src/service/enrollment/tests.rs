@@ -65,7 +65,12 @@ async fn one_enrollment_writes_user_usage_pin_activity_outbox_and_audit_together
     let svc = services();
     let link = new_link(&svc).await;
     let done = svc
-        .enroll(link.token.clone(), form("zoe@example.ie"), Some("kiosk".into()))
+        .enroll(
+            link.token.clone(),
+            form("zoe@example.ie"),
+            Some("kiosk".into()),
+            None,
+        )
         .await
         .unwrap();
     let pin = done.pin.clone().unwrap();
@@ -113,7 +118,7 @@ async fn a_deactivated_user_whose_pin_still_verifies_is_told_so_and_nothing_is_a
     let svc = services();
     let first = new_link(&svc).await;
     let done = svc
-        .enroll(first.token.clone(), form("a@example.com"), None)
+        .enroll(first.token.clone(), form("a@example.com"), None, None)
         .await
         .unwrap();
     let (id, pin) = (done.user.id.clone(), done.pin.unwrap());
@@ -134,7 +139,13 @@ async fn a_deactivated_user_whose_pin_still_verifies_is_told_so_and_nothing_is_a
         pin: pin.clone(),
     };
     let err = svc
-        .enroll_existing(second.token.clone(), proof, AttemptSource::box_kiosk(), None)
+        .enroll_existing(
+            second.token.clone(),
+            proof,
+            AttemptSource::box_kiosk(),
+            None,
+            None,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, ServiceError::UserDeactivated(_)), "{err:?}");
@@ -180,7 +191,7 @@ async fn without_printing_an_enrollment_still_goes_through_and_says_the_badge_is
     assert!(svc.printing.is_none());
     let link = new_link(&svc).await;
     let done = svc
-        .enroll(link.token.clone(), form("nopaper@example.ie"), None)
+        .enroll(link.token.clone(), form("nopaper@example.ie"), None, None)
         .await
         .unwrap();
     assert!(matches!(done.badge, EnrollmentBadge::Unavailable));
