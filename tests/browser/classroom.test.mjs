@@ -96,6 +96,16 @@ test("an instructor runs a class: sign-in, open, every check-in method, live sec
   await page.waitForSelector(".scan-result.already_checked_in");
   assert.match(await again.textContent(), /already checked in at \d\d:\d\d/);
   await shot(page, "classroom-double-scan-portrait");
+  // A scan while the typed-ID field has the focus is still a scan, and leaves that field as it was.
+  await page.tap("#typed_id");
+  await typeOnKeyboard(page, "7");
+  await page.evaluate(() => {
+    document.querySelector(".scan-result").dataset.seen = "1";
+  });
+  await scan(page, jose.badge);
+  await page.waitForSelector(".scan-result.already_checked_in:not([data-seen])");
+  assert.equal(await page.inputValue("#typed_id"), "7");
+  await page.fill("#typed_id", "");
 
   // The typed ID, on the ID keypad.
   await page.tap("#typed_id");
@@ -245,6 +255,12 @@ test("self check-in on the kiosk: refused scan, then ID + PIN with a large confi
   await page.waitForSelector('.checkin-confirm.refused[data-code="badge_not_sitegate"]');
   await shot(page, "checkin-refused-portrait");
   await page.tap('[data-action="again"]');
+  // A scan while the ID field has the focus is still a scan.
+  await page.tap("#user_id");
+  await scan(page, fixture.badges.unknown);
+  await page.waitForSelector('.checkin-confirm.refused[data-code="badge_unknown"]');
+  await page.tap('[data-action="again"]');
+  assert.equal(await page.inputValue("#user_id"), "");
   const zofia = room.people[3];
   await page.tap("#user_id");
   await typeOnKeyboard(page, zofia.id.replace("-", ""));

@@ -6,6 +6,7 @@ import { get, post } from "../api.js";
 import { h } from "../dom.js";
 import { field, problemText } from "../fields.js";
 import { parseUserId, typingForm } from "../ids.js";
+import { watchScanner } from "../scanner.js";
 
 function hhmm(iso) {
   if (!iso) return "";
@@ -15,7 +16,11 @@ function hhmm(iso) {
 
 export function checkinScreen(app) {
   const state = { classes: null, chosen: null, scan: "", id: "", pin: "", errors: {}, result: null, busy: false };
-  const screen = { name: "checkin", render, afterRender };
+  const screen = { name: "checkin", render, afterRender, leave: null };
+  // A scan made while the ID or PIN field has the focus still counts as a scan.
+  screen.leave = watchScanner((payload) => state.chosen && !state.busy && send({ badge: payload.slice(0, 64) }), {
+    skip: (el) => el.id === "self_scan",
+  });
 
   get("/api/kiosk/classes").then((res) => {
     state.classes = res.ok ? res.data : [];

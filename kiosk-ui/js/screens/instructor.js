@@ -8,6 +8,7 @@ import { get, post } from "../api.js";
 import { h, replace } from "../dom.js";
 import { field, problemText } from "../fields.js";
 import { formatUserId, parseUserId, typingForm } from "../ids.js";
+import { watchScanner } from "../scanner.js";
 import { registerStaffTool } from "./staff.js";
 import { startWalkIn } from "./walk-in.js";
 
@@ -150,7 +151,13 @@ export function rosterScreen(app, classId) {
   });
   connect();
 
+  // A scan made while another field has the focus still counts as a scan.
+  const unwatch = watchScanner((payload) => act(state.mode, { method: "badge", badge: payload.slice(0, 64) }), {
+    skip: (el) => el.id === "scan",
+  });
+
   function leave() {
+    unwatch();
     if (source) source.close();
     source = null;
     if (location.hash) history.replaceState(null, "", "/");
