@@ -21,6 +21,7 @@ fn content() -> BadgeContent {
         detail: "Trainee · Acme Scaffolding".into(),
         issued: "2026-03-01".into(),
         serial: 2,
+        language: "en".into(),
     }
 }
 

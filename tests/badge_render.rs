@@ -40,6 +40,7 @@ fn content(given: &str, family: &str) -> BadgeContent {
         detail: "Trainee · Acme Scaffolding".into(),
         issued: "2026-03-01".into(),
         serial: 2,
+        language: "en".into(),
     }
 }
 
@@ -284,4 +285,29 @@ fn qr_of(img: &GrayImage) -> String {
             img.luma[y * img.width as usize + x]
         });
     prepared.detect_grids()[0].decode().unwrap().1
+}
+
+#[test]
+fn a_badge_in_the_holders_language_differs_only_in_its_words_and_still_fits() {
+    let p = printing();
+    let prof = profile(&p, "zjiang-pos-5890");
+    let en = content("Zofia", "Łukasiewicz-Wróbel");
+    let mut pl = en.clone();
+    pl.language = "pl".into();
+    pl.detail = "Kursant · Budimex S.A.".into();
+    let en_png = p.preview(&prof, &en).unwrap();
+    let pl_png = p.preview(&prof, &pl).unwrap();
+    assert_ne!(en_png, pl_png, "the Polish badge has its own words");
+    assert_eq!(decode_qr(&pl_png), pl.payload);
+    let img = GrayImage::from_png(&pl_png).unwrap();
+    for y in 0..img.height {
+        for x in [0, 1, img.width - 2, img.width - 1] {
+            assert_ne!(
+                img.luma[(y * img.width + x) as usize],
+                0,
+                "ink at the edge ({x},{y})"
+            );
+        }
+    }
+    std::fs::write(preview_dir().join("zjiang-pos-5890-pl.png"), &pl_png).unwrap();
 }

@@ -58,6 +58,7 @@ pub async fn test(config: &Config, printer: &str, profile_id: Option<&str>) -> O
         detail: format!("Sample badge · {}", profile.name),
         issued: now.date().to_string(),
         serial: 1,
+        language: "en".into(),
     };
     let footer = vec![
         "sitegate print test".to_string(),

@@ -9,6 +9,7 @@ pub mod queue;
 pub mod render;
 pub mod status;
 pub mod transport;
+pub mod words;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -21,6 +21,8 @@ pub struct BadgeContent {
     /// Issue date, `YYYY-MM-DD`.
     pub issued: String,
     pub serial: u32,
+    /// The holder's preferred language: the badge's own words follow it (`words.rs`).
+    pub language: String,
 }
 
 /// Where the QR sits in the bitmap: rows `top..top + height` hold only the QR, centred, so a
@@ -166,7 +168,7 @@ impl Renderer {
         items.push(Item::Qr(code, module_px));
         items.push(Item::Gap((3.0 * mm) as u32));
         items.push(Item::Text(self.fit(
-            &format!("Issued {} · badge {}", c.issued, c.serial),
+            &super::words::issued_line(&c.language, &c.issued, c.serial),
             Weight::Regular,
             2.8 * mm,
             2.0 * mm,

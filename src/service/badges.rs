@@ -13,6 +13,7 @@ use crate::domain::user::User;
 use crate::keys::{os_rng, tags_equal};
 use crate::printer::Printing;
 use crate::printer::render::BadgeContent;
+use crate::printer::words::role_name;
 use crate::store;
 
 /// A badge just issued and the job that prints it.
@@ -52,16 +53,11 @@ pub enum EnrollmentBadge {
 
 /// What a badge shows for this user and badge.
 pub fn badge_content(svc: &Services, user: &User, badge: &Badge) -> BadgeContent {
-    let role = {
-        let r = user.role.as_str();
-        let mut c = r.chars();
-        c.next()
-            .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-            .unwrap_or_default()
-    };
+    let language = user.language.as_str().to_string();
+    let role = role_name(&language, user.role);
     let detail = match user.employer.as_deref().filter(|e| !e.trim().is_empty()) {
         Some(employer) => format!("{role} · {employer}"),
-        None => role,
+        None => role.to_string(),
     };
     BadgeContent {
         given_name: user.name.given.clone(),
@@ -72,6 +68,7 @@ pub fn badge_content(svc: &Services, user: &User, badge: &Badge) -> BadgeContent
         detail,
         issued: badge.issued_at.date().to_string(),
         serial: badge.serial,
+        language,
     }
 }
 
@@ -414,5 +411,57 @@ fn verify_holder(
                 Err(e) => Err(e),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::domain::badge::BadgeNumber;
+    use crate::domain::ids::UserId;
+    use crate::domain::user::{CreatedVia, NewUserInput};
+    use crate::keys::Keys;
+    use crate::store::Store;
+
+    fn content_for(language: &str, employer: Option<&str>) -> BadgeContent {
+        let svc = Services::new(
+            Store::open_in_memory().unwrap(),
+            Arc::new(SystemClock),
+            Arc::new(Keys::for_tests()),
+            crate::site_settings(&crate::config::Config::default()),
+        );
+        let now = datetime!(2026-11-25 09:00 UTC);
+        let user = NewUserInput {
+            given_name: "Zofia".into(),
+            family_name: "Nowak".into(),
+            employer: employer.map(Into::into),
+            language: Some(language.into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap()
+        .into_user(
+            UserId::from_canonical("ABCDE12345".into()),
+            CreatedVia::Admin,
+            now,
+        );
+        let number = BadgeNumber::from_canonical("ZZZZZZZZZZ".into());
+        let badge = Badge::next(number, user.id.clone(), None, now);
+        badge_content(&svc, &user, &badge)
+    }
+
+    #[test]
+    fn a_badge_speaks_its_holders_language() {
+        let pl = content_for("pl", Some("Budimex S.A."));
+        assert_eq!(pl.detail, "Kursant · Budimex S.A.");
+        assert_eq!(pl.language, "pl");
+        let en = content_for("en", None);
+        assert_eq!(en.detail, "Trainee");
+        assert_eq!(en.language, "en");
     }
 }
