@@ -328,6 +328,10 @@ pub async fn run(
         "auto-checkout",
         service::auto_checkout::run(services.clone(), tasks.shutdown()),
     );
+    tasks.spawn(
+        "session-sweep",
+        service::sweep::run(services.clone(), tasks.shutdown()),
+    );
 
     let discovery = discovery::start(&config, &tasks, https_addr, &gateway_id, &tls.fingerprint);
     let state = http::AppState::new(services, tasks.health(), fingerprint, gateway_id)

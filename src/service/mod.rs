@@ -21,6 +21,7 @@ pub mod print_queue;
 pub mod proof;
 pub mod roster_events;
 pub mod security;
+pub mod sweep;
 pub mod totp;
 pub mod training;
 pub mod user_search;

@@ -44,6 +44,26 @@ pub fn delete_session(tx: &WriteTransaction, token_hash: &[u8; 32]) -> Result<bo
     Ok(removed)
 }
 
+/// End the sessions for which `which` is true. Returns the ended ones.
+pub fn delete_where(
+    tx: &WriteTransaction,
+    which: impl Fn(&StoredSession) -> bool,
+) -> Result<Vec<StoredSession>, StoreError> {
+    let mut table = tx.open_table(SESSIONS)?;
+    let mut doomed = Vec::new();
+    for row in table.iter()? {
+        let (k, v) = row?;
+        let s = v.value().decode(names::SESSIONS)?;
+        if which(&s) {
+            doomed.push((*k.value(), s));
+        }
+    }
+    for (k, _) in &doomed {
+        table.remove(k)?;
+    }
+    Ok(doomed.into_iter().map(|(_, s)| s).collect())
+}
+
 /// End every session of a user (sign-out everywhere, deactivation). Returns how many ended.
 pub fn delete_sessions_of(tx: &WriteTransaction, user: &UserId) -> Result<u64, StoreError> {
     let mut table = tx.open_table(SESSIONS)?;
