@@ -1,4 +1,4 @@
-//! Print jobs: their states, why a print failed, and the retry rules (backoff, failover, giving up).
+//! Print jobs: what they print (a badge or an on-site list), their states, why a print failed, and the retry rules (backoff, failover, giving up).
 
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
@@ -6,6 +6,7 @@ use uuid::{NoContext, Timestamp, Uuid};
 
 use super::badge::BadgeNumber;
 use super::ids::UserId;
+use super::on_site::OnSiteList;
 
 /// A new job ID: UUIDv7 at `now`, so the queue's key order is the order jobs were made.
 pub fn new_job_id(now: OffsetDateTime) -> Uuid {
@@ -68,12 +69,32 @@ impl RetryPolicy {
     }
 }
 
-/// One badge to print.
+/// What a job prints. Stored flattened into the job and told apart by its fields, so a job
+/// record written before lists could print (`badge` + `user_id` at the top) still reads as a
+/// badge job, and a badge job is written exactly as before.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum JobWork {
+    /// A user's badge; the badge and its holder are read from the store when it prints.
+    Badge { badge: BadgeNumber, user_id: UserId },
+    /// The on-site list as it was when staff asked (the roll call needs that moment's list).
+    OnSiteList { on_site_list: OnSiteList },
+}
+
+/// What a job prints, as the API spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    Badge,
+    OnSiteList,
+}
+
+/// One thing to print.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrintJob {
     pub id: Uuid,
-    pub badge: BadgeNumber,
-    pub user_id: UserId,
+    #[serde(flatten)]
+    pub work: JobWork,
     /// The configured printer's name the job goes to now (it may move to the failover printer).
     pub printer: String,
     pub state: JobState,
@@ -91,6 +112,7 @@ pub struct PrintJob {
 }
 
 impl PrintJob {
+    /// A badge job.
     pub fn new(
         id: Uuid,
         badge: BadgeNumber,
@@ -98,10 +120,18 @@ impl PrintJob {
         printer: String,
         now: OffsetDateTime,
     ) -> PrintJob {
+        PrintJob::queued(id, JobWork::Badge { badge, user_id }, printer, now)
+    }
+
+    /// A job printing `list`.
+    pub fn on_site_list(id: Uuid, list: OnSiteList, printer: String, now: OffsetDateTime) -> PrintJob {
+        PrintJob::queued(id, JobWork::OnSiteList { on_site_list: list }, printer, now)
+    }
+
+    fn queued(id: Uuid, work: JobWork, printer: String, now: OffsetDateTime) -> PrintJob {
         PrintJob {
             id,
-            badge,
-            user_id,
+            work,
             printer,
             state: JobState::Queued,
             attempts: 0,
@@ -110,6 +140,21 @@ impl PrintJob {
             created_at: now,
             updated_at: now,
             next_attempt_at: now,
+        }
+    }
+
+    pub fn kind(&self) -> JobKind {
+        match self.work {
+            JobWork::Badge { .. } => JobKind::Badge,
+            JobWork::OnSiteList { .. } => JobKind::OnSiteList,
+        }
+    }
+
+    /// The badge and its holder, for a badge job.
+    pub fn badge(&self) -> Option<(&BadgeNumber, &UserId)> {
+        match &self.work {
+            JobWork::Badge { badge, user_id } => Some((badge, user_id)),
+            JobWork::OnSiteList { .. } => None,
         }
     }
 
@@ -224,6 +269,52 @@ mod tests {
         j.failed(PrintFault::Refused, "r".into(), Some("back"), &policy(), t0);
         assert_eq!(j.printer, "back");
         assert!(!j.is_due(t0));
+    }
+
+    /// A job record as sitegate wrote it before jobs could print anything but a badge.
+    const OLD_BADGE_JOB: &str = r#"{"id":"0192f0a4-5b6c-7d8e-9f00-112233445566","badge":"0123456789","user_id":"ABCDEFGHJK","printer":"front","state":"printed","attempts":1,"last_error":null,"created_at":"2026-11-25T08:55:00Z","updated_at":"2026-11-25T08:55:02Z","next_attempt_at":"2026-11-25T08:55:00Z"}"#;
+
+    #[test]
+    fn a_job_record_from_before_lists_still_reads_as_a_badge_job() {
+        let j: PrintJob = serde_json::from_str(OLD_BADGE_JOB).unwrap();
+        assert_eq!(j.kind(), JobKind::Badge);
+        let (badge, user) = j.badge().unwrap();
+        assert_eq!(badge.as_str(), "0123456789");
+        assert_eq!(user, &UserId::from_canonical("ABCDEFGHJK".into()));
+        assert_eq!(j.state, JobState::Printed);
+        assert_eq!(j.last_error_detail, None);
+    }
+
+    #[test]
+    fn a_badge_job_is_written_as_before_and_a_list_job_round_trips() {
+        let v = serde_json::to_value(job()).unwrap();
+        assert_eq!(v["badge"], "0123456789");
+        assert_eq!(v["user_id"], "ABCDEFGHJK");
+        assert!(v.get("on_site_list").is_none());
+
+        let list = OnSiteList {
+            site: "Gate".into(),
+            generated_at: OffsetDateTime::UNIX_EPOCH,
+            people: vec![crate::domain::on_site::OnSitePerson {
+                given_name: "Алексей".into(),
+                family_name: "Смирнов".into(),
+                user_id: "ABCDE-FGHJK".into(),
+                class_title: "Heights".into(),
+                room: "Room 2".into(),
+                checked_in_at: None,
+            }],
+        };
+        let j = PrintJob::on_site_list(
+            Uuid::nil(),
+            list.clone(),
+            "front".into(),
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        let back: PrintJob = serde_json::from_str(&serde_json::to_string(&j).unwrap()).unwrap();
+        assert_eq!(back, j);
+        assert_eq!(back.kind(), JobKind::OnSiteList);
+        assert!(back.badge().is_none());
+        assert_eq!(back.work, JobWork::OnSiteList { on_site_list: list });
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::extract::{ApiJson, Client, ListenerKind};
 use super::users::UserOut;
 use crate::domain::badge::BadgeState;
 use crate::domain::ids::UserId;
-use crate::domain::print_job::{JobState, PrintFault, PrintJob};
+use crate::domain::print_job::{JobKind, JobState, PrintFault, PrintJob};
 use crate::printer::PrinterHealth;
 use crate::service::auth::Principal;
 use crate::service::badges::{HolderProof, IssuedBadge};
@@ -66,7 +66,7 @@ fn kiosk_only(client: &Client) -> ApiResult<()> {
     }
 }
 
-fn job_id(raw: &str) -> ApiResult<Uuid> {
+pub(crate) fn job_id(raw: &str) -> ApiResult<Uuid> {
     Uuid::parse_str(raw).map_err(|_| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -81,10 +81,13 @@ fn job_id(raw: &str) -> ApiResult<Uuid> {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PrintJobOut {
     pub id: Uuid,
+    /// `badge`, or `on_site_list` (the roll call printed from the on-site screen).
+    pub kind: JobKind,
     /// `queued`, `printing`, `printed` or `failed`.
     pub state: JobState,
     pub printer: String,
-    pub user_id: String,
+    /// The badge's holder; absent for an on-site list.
+    pub user_id: Option<String>,
     pub badge_serial: Option<u32>,
     pub attempts: u32,
     /// Why the last try failed: `paper_out`, `cover_open`, `offline`, `refused`, `timeout`, … A
@@ -101,12 +104,13 @@ pub struct PrintJobOut {
 }
 
 impl PrintJobOut {
-    fn new(j: &PrintJob, serial: Option<u32>) -> PrintJobOut {
+    pub(crate) fn new(j: &PrintJob, serial: Option<u32>) -> PrintJobOut {
         PrintJobOut {
             id: j.id,
+            kind: j.kind(),
             state: j.state,
             printer: j.printer.clone(),
-            user_id: j.user_id.to_string(),
+            user_id: j.badge().map(|(_, u)| u.to_string()),
             badge_serial: serial,
             attempts: j.attempts,
             last_error: j.last_error,

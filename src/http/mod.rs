@@ -18,6 +18,7 @@ pub mod kiosk;
 pub mod layers;
 pub mod link_export;
 pub mod links;
+pub mod on_site_print;
 pub mod openapi;
 pub mod security;
 pub mod serve;
@@ -149,6 +150,11 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
             attendance::staff_routes(),
         ))
         .merge(area(state, Access::Roles(roles::STAFF), walk_in::staff_routes()))
+        .merge(area(
+            state,
+            Access::Roles(roles::STAFF),
+            on_site_print::staff_routes(),
+        ))
         .merge(area(state, Access::Public, attendance::kiosk_routes()))
         .merge(area(
             state,

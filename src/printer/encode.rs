@@ -1,5 +1,6 @@
-//! ESC/POS bytes for a rendered badge, per profile: init, raster in blocks of at most the profile's chunk (≤ 4 KB), native QR always model 2, our own code-page text, the profile's cut or none.
+//! ESC/POS bytes for a rendered badge or any bitmap (the on-site list), per profile: init, raster in blocks of at most the profile's chunk (≤ 4 KB), native QR always model 2, our own code-page text, the profile's cut or none.
 
+use super::bitmap::Bitmap;
 use super::codepages;
 use super::profile::{Profile, QrMode, Raster};
 use super::render::Rendered;
@@ -17,19 +18,14 @@ pub const REALTIME_ON: [u8; 10] = [GS, b'(', b'D', 5, 0, 0x14, 1, 1, 2, 1];
 /// The whole job for one badge: `footer` lines are printed as text after it (the sample print).
 pub fn encode_badge(profile: &Profile, badge: &Rendered, payload: &str, footer: &[String]) -> Vec<u8> {
     let bitmap = &badge.bitmap;
-    let mut out = Vec::with_capacity(bitmap.row_bytes() * bitmap.height() as usize + 256);
-    out.extend_from_slice(&[ESC, b'@']);
-    out.extend_from_slice(&profile.after_init);
-    if profile.realtime_disable {
-        out.extend_from_slice(&REALTIME_OFF);
-    }
+    let mut out = start(profile, bitmap);
     let qr = badge.qr;
     if profile.qr == QrMode::Native && qr.height > 0 {
-        raster(&mut out, profile, badge, 0, qr.top);
+        raster(&mut out, profile, bitmap, 0, qr.top);
         native_qr(&mut out, payload, qr.module_px);
-        raster(&mut out, profile, badge, qr.top + qr.height, bitmap.height());
+        raster(&mut out, profile, bitmap, qr.top + qr.height, bitmap.height());
     } else {
-        raster(&mut out, profile, badge, 0, bitmap.height());
+        raster(&mut out, profile, bitmap, 0, bitmap.height());
     }
     if profile.realtime_disable {
         out.extend_from_slice(&REALTIME_ON);
@@ -41,28 +37,56 @@ pub fn encode_badge(profile: &Profile, badge: &Rendered, payload: &str, footer: 
             out.push(LF);
         }
     }
+    finish(&mut out, profile);
+    out
+}
+
+/// The whole job for one bitmap (the on-site list): raster in as many blocks as its height
+/// needs, then the profile's feed and cut.
+pub fn encode_image(profile: &Profile, bitmap: &Bitmap) -> Vec<u8> {
+    let mut out = start(profile, bitmap);
+    raster(&mut out, profile, bitmap, 0, bitmap.height());
+    if profile.realtime_disable {
+        out.extend_from_slice(&REALTIME_ON);
+    }
+    finish(&mut out, profile);
+    out
+}
+
+/// Init, the profile's commands after it, real-time commands off where the profile allows.
+fn start(profile: &Profile, bitmap: &Bitmap) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bitmap.row_bytes() * bitmap.height() as usize + 256);
+    out.extend_from_slice(&[ESC, b'@']);
+    out.extend_from_slice(&profile.after_init);
+    if profile.realtime_disable {
+        out.extend_from_slice(&REALTIME_OFF);
+    }
+    out
+}
+
+/// Feed, end the label, cut (each as the profile says).
+fn finish(out: &mut Vec<u8>, profile: &Profile) {
     out.extend(std::iter::repeat_n(
         LF,
         usize::from(profile.feed_lines_before_cut),
     ));
     out.extend_from_slice(&profile.label_end);
     out.extend_from_slice(&profile.cut);
-    out
 }
 
-fn raster(out: &mut Vec<u8>, profile: &Profile, badge: &Rendered, y0: u32, y1: u32) {
+fn raster(out: &mut Vec<u8>, profile: &Profile, bitmap: &Bitmap, y0: u32, y1: u32) {
     if y1 <= y0 {
         return;
     }
     match profile.raster {
-        Raster::GsV0 => gs_v_0(out, profile.chunk_bytes, badge, y0, y1),
-        Raster::EscStar => esc_star(out, badge, y0, y1),
+        Raster::GsV0 => gs_v_0(out, profile.chunk_bytes, bitmap, y0, y1),
+        Raster::EscStar => esc_star(out, bitmap, y0, y1),
     }
 }
 
 /// `GS v 0` in bands whose header and data together stay within `chunk` bytes.
-fn gs_v_0(out: &mut Vec<u8>, chunk: usize, badge: &Rendered, y0: u32, y1: u32) {
-    let rb = badge.bitmap.row_bytes();
+fn gs_v_0(out: &mut Vec<u8>, chunk: usize, bitmap: &Bitmap, y0: u32, y1: u32) {
+    let rb = bitmap.row_bytes();
     let rows_per_band = ((chunk.saturating_sub(8)) / rb).max(1) as u32;
     let mut y = y0;
     while y < y1 {
@@ -70,14 +94,13 @@ fn gs_v_0(out: &mut Vec<u8>, chunk: usize, badge: &Rendered, y0: u32, y1: u32) {
         out.extend_from_slice(&[GS, b'v', b'0', 0]);
         out.extend_from_slice(&(rb as u16).to_le_bytes());
         out.extend_from_slice(&(rows as u16).to_le_bytes());
-        out.extend_from_slice(&badge.bitmap.pack_rows(y, y + rows));
+        out.extend_from_slice(&bitmap.pack_rows(y, y + rows));
         y += rows;
     }
 }
 
 /// `ESC * 33`: 24-dot double-density columns, one band per line, line spacing 24 dots.
-fn esc_star(out: &mut Vec<u8>, badge: &Rendered, y0: u32, y1: u32) {
-    let b = &badge.bitmap;
+fn esc_star(out: &mut Vec<u8>, b: &Bitmap, y0: u32, y1: u32) {
     let w = b.width();
     out.extend_from_slice(&[ESC, b'3', 24]);
     let mut y = y0;
@@ -160,6 +183,34 @@ pub fn encode_text(profile: &Profile, text: &str) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::printer::profile::Profiles;
+
+    #[test]
+    fn a_tall_image_goes_out_in_blocks_within_the_chunk_then_the_cut() {
+        let profiles = Profiles::embedded().unwrap();
+        let p = profiles.get("generic-escpos").unwrap();
+        let mut b = Bitmap::new(p.media.width_dots, 3000);
+        b.fill_rect(0, 2999, 8, 1);
+        let out = encode_image(p, &b);
+        assert!(out.starts_with(&[ESC, b'@']));
+        assert!(out.ends_with(&p.cut), "ends with the profile's cut");
+        let rb = b.row_bytes();
+        let mut blocks = 0;
+        let mut rows = 0;
+        let mut i = 0;
+        while i + 8 <= out.len() {
+            if out[i..i + 4] == [GS, b'v', b'0', 0] {
+                let h = usize::from(u16::from_le_bytes([out[i + 6], out[i + 7]]));
+                assert!(8 + rb * h <= p.chunk_bytes, "block of {h} rows exceeds the chunk");
+                blocks += 1;
+                rows += h;
+                i += 8 + rb * h;
+            } else {
+                i += 1;
+            }
+        }
+        assert_eq!(rows, 3000);
+        assert!(blocks > 1);
+    }
 
     #[test]
     fn text_switches_code_pages_only_when_needed_and_keeps_hyphens() {

@@ -1,9 +1,10 @@
-//! Badge printing: rendering, ESC/POS encoding per firmware profile, transports, printer status and the stored print queue.
+//! Printing on the badge printer: badge and on-site list rendering, ESC/POS encoding per firmware profile, transports, printer status and the stored print queue.
 
 pub mod bitmap;
 pub mod codepages;
 pub mod encode;
 pub mod font;
+pub mod list_render;
 pub mod profile;
 pub mod queue;
 pub mod render;
@@ -20,6 +21,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::config::Config;
+use crate::domain::on_site::OnSiteList;
 use crate::domain::print_job::{PrintFault, RetryPolicy};
 use bitmap::GrayImage;
 use font::Fonts;
@@ -77,6 +79,13 @@ pub struct Printing {
     health: Arc<Mutex<BTreeMap<String, PrinterHealth>>>,
     /// Wakes the queue worker when a job is queued.
     pub wake: Arc<tokio::sync::Notify>,
+}
+
+/// What a claimed job prints.
+#[derive(Debug, Clone)]
+pub enum JobContent {
+    Badge(BadgeContent),
+    OnSiteList(OnSiteList),
 }
 
 /// A job ready to send: the bytes for the printer and the PNG of the same bitmap.
@@ -191,6 +200,19 @@ impl Printing {
             .to_png()
             .map_err(|e| RenderError::Png(e.to_string()))?;
         Ok(BuiltJob { bytes, png })
+    }
+
+    /// Render and encode a claimed job's content for `profile`.
+    pub fn build_content(&self, profile: &Profile, content: &JobContent) -> Result<BuiltJob, RenderError> {
+        match content {
+            JobContent::Badge(badge) => self.build(profile, badge, &[]),
+            JobContent::OnSiteList(list) => {
+                let bitmap = list_render::render_list(self.renderer.fonts(), list, &profile.media);
+                let bytes = encode::encode_image(profile, &bitmap);
+                let png = bitmap.to_png().map_err(|e| RenderError::Png(e.to_string()))?;
+                Ok(BuiltJob { bytes, png })
+            }
+        }
     }
 
     /// The PNG preview for `profile` (what would print there).

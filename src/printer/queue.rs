@@ -70,7 +70,7 @@ async fn print_one(svc: &Services, printing: &Printing, claimed: ClaimedJob) {
         return;
     };
     let failover = printing.failover_for(&job.printer).map(str::to_string);
-    let result = match printing.build(&printer.profile, &claimed.content, &[]) {
+    let result = match printing.build_content(&printer.profile, &claimed.content) {
         Err(e) => Err(transport::DeliveryError {
             fault: PrintFault::Unprintable,
             detail: e.to_string(),
@@ -82,8 +82,9 @@ async fn print_one(svc: &Services, printing: &Printing, claimed: ClaimedJob) {
                 png: &built.png,
                 meta: json!({
                     "job_id": job.id,
-                    "badge": job.badge,
-                    "user_id": job.user_id,
+                    "kind": job.kind(),
+                    "badge": job.badge().map(|(b, _)| b),
+                    "user_id": job.badge().map(|(_, u)| u),
                     "printer": printer.name,
                     "url": printer.url.to_string(),
                     "profile": printer.profile.id,
@@ -107,8 +108,10 @@ async fn print_one(svc: &Services, printing: &Printing, claimed: ClaimedJob) {
                 },
             );
             match svc.job_printed(job.id).await {
-                Ok(_) => tracing::info!(job = %job.id, printer = %printer.name, "badge printed"),
-                Err(e) => tracing::error!(job = %job.id, error = %e, "badge printed but not recorded"),
+                Ok(_) => {
+                    tracing::info!(job = %job.id, kind = ?job.kind(), printer = %printer.name, "printed")
+                }
+                Err(e) => tracing::error!(job = %job.id, error = %e, "printed but not recorded"),
             }
         }
         Err(e) => {
@@ -127,7 +130,7 @@ async fn print_one(svc: &Services, printing: &Printing, claimed: ClaimedJob) {
                     checked_at: Some(now),
                 },
             );
-            tracing::warn!(job = %job.id, printer = %printer.name, fault = %e.fault, detail = %e.detail, "badge not printed");
+            tracing::warn!(job = %job.id, printer = %printer.name, fault = %e.fault, detail = %e.detail, "not printed");
             if let Err(err) = svc
                 .job_failed(job.id, e.fault, e.detail, failover, printing.retry)
                 .await

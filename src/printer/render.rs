@@ -76,6 +76,11 @@ impl Renderer {
         Renderer { fonts, logo }
     }
 
+    /// The fonts badges are drawn with (the on-site list uses the same).
+    pub fn fonts(&self) -> &Fonts {
+        &self.fonts
+    }
+
     /// Largest size from `start` down to `min` (in pixels) at which `text` fits `max_lines` lines.
     fn fit(
         &self,

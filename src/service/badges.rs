@@ -93,16 +93,7 @@ impl Services {
         printer: Option<String>,
     ) -> ServiceResult<IssuedBadge> {
         let printing = self.printing()?;
-        let printer = match printer {
-            Some(name) => printing
-                .printer(&name)
-                .map(|p| p.name.clone())
-                .ok_or_else(|| not_found("printer", name))?,
-            None => printing
-                .primary()
-                .map(|p| p.name.clone())
-                .ok_or(ServiceError::PrintingUnavailable)?,
-        };
+        let printer = self.job_printer(printer)?;
         let svc = self.clone();
         let issued = self
             .store
@@ -114,6 +105,22 @@ impl Services {
             .await?;
         printing.wake.notify_one();
         Ok(issued)
+    }
+
+    /// The printer a staff job goes to: the one named (404 when there is none of that name), else
+    /// the first; `PrintingUnavailable` when nothing prints here.
+    pub(crate) fn job_printer(&self, name: Option<String>) -> ServiceResult<String> {
+        let printing = self.printing()?;
+        match name {
+            Some(name) => printing
+                .printer(&name)
+                .map(|p| p.name.clone())
+                .ok_or_else(|| not_found("printer", name)),
+            None => printing
+                .primary()
+                .map(|p| p.name.clone())
+                .ok_or(ServiceError::PrintingUnavailable),
+        }
     }
 
     /// The printer an enrollment's badge goes to: the first one; `None` when printing is not set up.
@@ -163,11 +170,14 @@ impl Services {
         let found = self
             .store
             .read(move |tx| {
-                let Some(job) = store::print_jobs::get_job(tx, job_id)? else {
+                // A list job has no badge to show (and its names are not for a public route).
+                let Some((job, (number, user_id))) = store::print_jobs::get_job(tx, job_id)?
+                    .and_then(|j| j.badge().map(|(b, u)| (b.clone(), u.clone())).map(|bu| (j, bu)))
+                else {
                     return Ok(None);
                 };
-                let badge = store::badges::get_badge(tx, &job.badge)?;
-                let user = store::users::get_user(tx, &job.user_id)?;
+                let badge = store::badges::get_badge(tx, &number)?;
+                let user = store::users::get_user(tx, &user_id)?;
                 Ok(Some((job, badge, user)))
             })
             .await?;

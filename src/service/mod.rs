@@ -15,6 +15,7 @@ pub mod error;
 pub mod headset;
 pub mod import;
 pub mod links;
+pub mod on_site_print;
 pub mod org;
 pub mod otp;
 pub mod print_queue;

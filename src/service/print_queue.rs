@@ -1,4 +1,4 @@
-//! The print queue's use cases for its worker: recover after a restart, claim the next due job, record printed or failed (with the activity, outbox and audit of each).
+//! The print queue's use cases for its worker: recover after a restart, claim the next due job (a badge, or an on-site list), record printed or failed (with the activity, outbox and audit of each).
 
 use serde_json::json;
 use time::OffsetDateTime;
@@ -8,15 +8,15 @@ use super::badges::badge_content;
 use super::{Actor, ServiceError, ServiceResult, Services};
 use crate::domain::activity::{ActivityEntry, ActivityKind};
 use crate::domain::badge::BadgeState;
-use crate::domain::print_job::{JobState, PrintFault, PrintJob, RetryPolicy};
-use crate::printer::render::BadgeContent;
+use crate::domain::print_job::{JobState, JobWork, PrintFault, PrintJob, RetryPolicy};
+use crate::printer::JobContent;
 use crate::store;
 
-/// A job taken off the queue, with what its badge shows.
+/// A job taken off the queue, with what it prints (its badge, or the list it holds).
 #[derive(Debug, Clone)]
 pub struct ClaimedJob {
     pub job: PrintJob,
-    pub content: BadgeContent,
+    pub content: JobContent,
 }
 
 impl Services {
@@ -50,13 +50,22 @@ impl Services {
                     if !job.is_due(now) {
                         continue;
                     }
-                    let badge = store::badges::get_badge(tx, &job.badge)?;
-                    let user = store::users::get_user(tx, &job.user_id)?;
+                    let (number, user_id) = match &job.work {
+                        JobWork::OnSiteList { on_site_list } => {
+                            let content = JobContent::OnSiteList(on_site_list.clone());
+                            job.start(now);
+                            store::print_jobs::put_job(tx, &job)?;
+                            return Ok(Some(ClaimedJob { job, content }));
+                        }
+                        JobWork::Badge { badge, user_id } => (badge.clone(), user_id.clone()),
+                    };
+                    let badge = store::badges::get_badge(tx, &number)?;
+                    let user = store::users::get_user(tx, &user_id)?;
                     match (badge, user) {
                         (Some(b), Some(u)) if b.state == BadgeState::Active => {
                             job.start(now);
                             store::print_jobs::put_job(tx, &job)?;
-                            let content = badge_content(&svc, &u, &b);
+                            let content = JobContent::Badge(badge_content(&svc, &u, &b));
                             return Ok(Some(ClaimedJob { job, content }));
                         }
                         _ => {
@@ -101,10 +110,14 @@ impl Services {
                 })?;
                 job.printed(now);
                 store::print_jobs::put_job(tx, &job)?;
-                let serial = store::badges::get_badge(tx, &job.badge)?.map_or(0, |b| b.serial);
+                // A printed badge is part of its holder's history; a printed list is not.
+                let Some((number, user_id)) = job.badge() else {
+                    return Ok(job);
+                };
+                let serial = store::badges::get_badge(tx, number)?.map_or(0, |b| b.serial);
                 store::activity::append_activity(
                     tx,
-                    &job.user_id,
+                    user_id,
                     &ActivityEntry {
                         at: now,
                         kind: ActivityKind::BadgePrinted {
@@ -117,7 +130,7 @@ impl Services {
                 store::outbox::append_event(
                     tx,
                     "badge.printed",
-                    json!({ "user_id": job.user_id, "badge_number": job.badge, "serial": serial, "printer": job.printer }),
+                    json!({ "user_id": user_id, "badge_number": number, "serial": serial, "printer": job.printer }),
                     now,
                 )?;
                 Ok(job)

@@ -43,3 +43,24 @@ pub fn open_jobs(tx: &impl ReadTx) -> Result<Vec<PrintJob>, StoreError> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::print_job::JobKind;
+
+    #[test]
+    fn a_stored_job_row_from_before_lists_still_decodes() {
+        // Version byte 1 + the JSON a badge job was stored as before jobs had a kind.
+        let mut row = vec![1u8];
+        row.extend_from_slice(
+            br#"{"id":"0192f0a4-5b6c-7d8e-9f00-112233445566","badge":"0123456789","user_id":"ABCDEFGHJK","printer":"front","state":"queued","attempts":0,"last_error":null,"created_at":"2026-11-25T08:55:00Z","updated_at":"2026-11-25T08:55:00Z","next_attempt_at":"2026-11-25T08:55:00Z"}"#,
+        );
+        let job: PrintJob = Versioned::<PrintJob>::from_raw(row)
+            .decode(names::PRINT_JOBS)
+            .unwrap();
+        assert_eq!(job.kind(), JobKind::Badge);
+        assert_eq!(job.state, JobState::Queued);
+        assert_eq!(job.badge().map(|(b, _)| b.as_str()), Some("0123456789"));
+    }
+}

@@ -2,7 +2,7 @@
 // the job's state in words ("your badge is printing", "printed — take it from the printer",
 // "printer out of paper, staff have been told", failed and why), polled from the kiosk-only job
 // route until the job is printed or failed, or the screen is left. Used by the enrollment
-// result, the reprint screen and the staff printing screen.
+// result, the reprint screen and the staff printing screen; `jobFault` also by the on-site list's print.
 
 import { get } from "../api.js";
 import { h } from "../dom.js";
@@ -14,9 +14,14 @@ const FAULTS = ["paper_out", "cover_open", "offline", "refused", "timeout", "dro
 export const jobPath = (id) => `/api/kiosk/print-jobs/${encodeURIComponent(id)}`;
 export const previewPath = (id) => `${jobPath(id)}/badge.png`;
 
+/** A job's last fault as a known fault name ("other" for anything new), or null. */
+export function jobFault(job) {
+  return job && job.last_error ? (FAULTS.includes(job.last_error) ? job.last_error : "other") : null;
+}
+
 /** The message key and its reason for a job's state. */
 export function jobMessage(app, job, { staff = false } = {}) {
-  const fault = job && job.last_error ? (FAULTS.includes(job.last_error) ? job.last_error : "other") : null;
+  const fault = jobFault(job);
   const reason = fault ? app.t(`badge.fault.${fault}`) : "";
   if (!job) return { key: "badge.job.queued", text: app.t("badge.job.queued") };
   if (job.state === "printed") {

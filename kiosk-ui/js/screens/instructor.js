@@ -9,6 +9,7 @@ import { h, replace } from "../dom.js";
 import { field, problemText } from "../fields.js";
 import { formatUserId, parseUserId, typingForm } from "../ids.js";
 import { watchScanner } from "../scanner.js";
+import { onSitePrint } from "./on-site-print.js";
 import { registerStaffTool } from "./staff.js";
 import { startWalkIn } from "./walk-in.js";
 
@@ -477,10 +478,11 @@ export function rosterScreen(app, classId) {
   return screen;
 }
 
-/** Who is on site now: everyone checked in to an open class, for a roll call; CSV to print. */
+/** Who is on site now: everyone checked in to an open class, for a roll call; CSV, or printed on the badge printer. */
 export function onSiteScreen(app) {
   const state = { list: null, problem: null };
   const screen = { name: "on-site", render, stayAwake: true };
+  const printing = onSitePrint(app, screen);
   get("/api/on-site").then((res) => {
     if (res.ok) state.list = res.data;
     else state.problem = res.code;
@@ -500,7 +502,9 @@ export function onSiteScreen(app) {
             h("span", { class: "who" }, h("strong", {}, `${p.family_name}, ${p.given_name}`)),
             h("span", { class: "when" }, `${p.class_title} · ${p.room} · ${hhmm(p.checked_in_at)}`))))
         : null,
+      printing.status(),
       h("div", { class: "actions" },
+        printing.button(),
         h("a", { class: "button secondary link-button", "data-action": "export", href: "/api/on-site.csv", download: "" }, app.t("onsite.export")),
         h("button", { type: "button", class: "button secondary", onclick: () => app.show(classesScreen(app)) }, app.t("roster.back"))),
     );

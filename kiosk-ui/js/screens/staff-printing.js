@@ -89,7 +89,7 @@ export function staffPrintingScreen(app) {
         h(
           "li",
           { class: "job", "data-job": j.id, "data-state": j.state, "data-fault": j.last_error || undefined },
-          h("span", { class: "job-who mono" }, formatUserId(j.user_id)),
+          h("span", { class: "job-who mono" }, j.kind === "on_site_list" ? app.t("onsite.print.job_label") : formatUserId(j.user_id)),
           h("span", { class: `pill state-${j.state}${j.last_error && j.state !== "printed" ? " fault" : ""}` }, app.t(`staff_printing.state.${j.state}`)),
           h("span", { class: "job-meta" }, `${j.printer} · ${when(j.updated_at)} · ${app.t("staff_printing.attempts", { n: j.attempts })}`),
           j.last_error && j.state !== "printed"
