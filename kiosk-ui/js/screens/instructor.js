@@ -495,7 +495,7 @@ export function onSiteScreen(app) {
       h("h1", {}, app.t("onsite.title")),
       state.problem ? h("p", { class: "notice error", role: "alert" }, problemText(app, state.problem)) : null,
       state.list
-        ? h("p", { class: "lead", "data-count": state.list.length }, app.t("onsite.count", { n: state.list.length }))
+        ? h("p", { class: "lead", "data-count": state.list.length }, app.t(state.list.length === 1 ? "onsite.count_one" : "onsite.count", { n: state.list.length }))
         : h("p", { class: "notice", "aria-busy": "true" }, app.t("common.loading")),
       state.list
         ? h("ul", { class: "roster-list" }, state.list.map((p) => h("li", { class: "roster-line present", "data-user-id": p.user_id },

@@ -62,7 +62,7 @@ export function onSitePrint(app, screen) {
   function button() {
     return h(
       "button",
-      { type: "button", class: "button", "data-action": "print", disabled: waiting(), onclick: print },
+      { type: "button", class: "button secondary", "data-action": "print", disabled: waiting(), onclick: print },
       app.t("onsite.print.button"),
     );
   }
