@@ -226,28 +226,29 @@ async fn prepare_classroom(gw: &Gateway, admin: &str, clock: &ManualClock) -> Va
         );
         json!({"id": id, "pin": pin["pin"], "given_name": given, "family_name": family})
     };
-    let instructor = person("Ines", "Instructor", "instructor").await;
-    let mut jose = person("José", "Núñez Peña", "trainee").await;
-    // José has a badge: its QR payload, signed with the site's badge key as the printed QR is.
-    let issued = ok(
-        "badge",
-        gw.post(
-            &format!("/api/users/{}/badge", jose["id"].as_str().unwrap()),
-            t,
-            json!({}),
-        )
-        .await,
-    );
+    // A badge's QR payload, signed with the site's badge key as the printed QR is.
     let keys = sitegate::keys::Keys::load_existing(&gw.config.key_file())
         .unwrap()
         .unwrap();
-    let number = sitegate::domain::badge::BadgeNumber::from_canonical(
-        issued["badge"]["number"].as_str().unwrap().into(),
-    );
-    jose["badge"] = json!(sitegate::domain::badge::payload(
-        &number,
-        &keys.badge_mac(&number.mac_input())
-    ));
+    let badge_of = |user: Value| {
+        let keys = &keys;
+        async move {
+            let path = format!("/api/users/{}/badge", user["id"].as_str().unwrap());
+            let issued = ok("badge", gw.post(&path, t, json!({})).await);
+            let number = sitegate::domain::badge::BadgeNumber::from_canonical(
+                issued["badge"]["number"].as_str().unwrap().into(),
+            );
+            json!(sitegate::domain::badge::payload(
+                &number,
+                &keys.badge_mac(&number.mac_input())
+            ))
+        }
+    };
+    // The instructor and José have badges.
+    let mut instructor = person("Ines", "Instructor", "instructor").await;
+    instructor["badge"] = badge_of(instructor.clone()).await;
+    let mut jose = person("José", "Núñez Peña", "trainee").await;
+    jose["badge"] = badge_of(jose.clone()).await;
     let people = vec![
         jose,
         person("Zoë", "O'Brien", "trainee").await,

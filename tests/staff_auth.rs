@@ -338,3 +338,91 @@ async fn cookie_sessions_refuse_cross_origin_and_non_json_changes() {
     assert_eq!(res.status(), StatusCode::CREATED);
     gw.stop().await;
 }
+
+/// A badge's QR payload as printed (signed with the site's key).
+fn badge_payload(gw: &Gateway, number: &str) -> String {
+    let keys = sitegate::keys::Keys::load_existing(&gw.config.key_file())
+        .unwrap()
+        .unwrap();
+    let n = sitegate::domain::badge::BadgeNumber::from_canonical(number.into());
+    sitegate::domain::badge::payload(&n, &keys.badge_mac(&n.mac_input()))
+}
+
+#[tokio::test]
+async fn staff_sign_in_with_a_badge_scan_and_their_pin() {
+    let gw = Gateway::start().await;
+    let (id, pin, token) = gw.admin_session().await;
+    let issue = |user: String| {
+        let gw = &gw;
+        let token = token.clone();
+        async move {
+            let (s, b) = gw
+                .post(&format!("/api/users/{user}/badge"), Some(&token), json!({}))
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{b}");
+            badge_payload(gw, b["badge"]["number"].as_str().unwrap())
+        }
+    };
+    let first = issue(id.clone()).await;
+
+    let (s, body) = gw
+        .post("/api/auth/sign-in", None, json!({"badge": first, "pin": pin}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["user"]["id"], id.as_str());
+    assert_eq!(body["role"], "admin");
+
+    // A scan that is no sitegate badge is named as such; both or neither of ID and badge is refused.
+    let (s, body) = gw
+        .post(
+            "/api/auth/sign-in",
+            None,
+            json!({"badge": "HELLO WORLD", "pin": pin}),
+        )
+        .await;
+    assert_problem(s, &body, 422, "badge_not_sitegate");
+    let (s, body) = gw
+        .post(
+            "/api/auth/sign-in",
+            None,
+            json!({"badge": first, "user_id": id, "pin": pin}),
+        )
+        .await;
+    assert_problem(s, &body, 422, "invalid_field");
+    let (s, body) = gw.post("/api/auth/sign-in", None, json!({"pin": pin})).await;
+    assert_problem(s, &body, 422, "invalid_field");
+    assert_eq!(body["field"], "user_id");
+
+    // A replaced (retired), forged or unknown badge is the generic failure, even with the right PIN,
+    // and each attempt is audited.
+    let second = issue(id.clone()).await;
+    let mut forged = second.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == '0' { '1' } else { '0' });
+    let stranger = badge_payload(&gw, "ZZZZZZZZZZ");
+    let mut bodies = Vec::new();
+    for b in [&first, &forged, &stranger] {
+        let (s, body) = gw
+            .post("/api/auth/sign-in", None, json!({"badge": b, "pin": pin}))
+            .await;
+        assert_problem(s, &body, 401, "invalid_credentials");
+        bodies.push(body);
+    }
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "answers differ: {bodies:?}"
+    );
+    let (s, body) = gw
+        .post("/api/auth/sign-in", None, json!({"badge": second, "pin": pin}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "the current badge signs in: {body}");
+    let (_, audit) = gw.get("/api/audit?limit=20", Some(&token)).await;
+    let failures = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "staff.sign_in" && e["outcome"] != "success")
+        .count();
+    assert!(failures >= 3, "{audit}");
+    gw.stop().await;
+}

@@ -10,12 +10,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
-use super::error::{ApiResult, Problem};
+use super::error::{ApiError, ApiResult, Problem};
 use super::extract::{ApiJson, Client, ListenerKind, SESSION_COOKIE};
 use super::users::UserOut;
 use crate::domain::ids::UserId;
 use crate::domain::staff::{Role, ScreenKind};
-use crate::service::auth::Principal;
+use crate::service::auth::{Claimed, Principal};
 
 pub fn public_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -73,8 +73,12 @@ async fn bootstrap(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignInRequest {
+    /// The staff member's ID; or send `badge` instead.
     #[schema(min_length = 1, max_length = 64, example = "ABCDE-FGHJK")]
-    pub user_id: String,
+    pub user_id: Option<String>,
+    /// Their badge's QR payload, as the scanner typed it (instead of `user_id`).
+    #[schema(min_length = 1, max_length = 64, example = "SG1ABCDE12345FGHJK67890")]
+    pub badge: Option<String>,
     #[schema(min_length = 1, max_length = 32, example = "123456")]
     pub pin: String,
     /// The code from the authenticator app, for staff who enrolled one (`totp_required` says when it is missing).
@@ -95,7 +99,7 @@ pub struct SessionOut {
     pub token: Option<String>,
 }
 
-/// Sign in with a staff user's ID and PIN.
+/// Sign in with a staff user's ID (or badge scan) and PIN.
 #[utoipa::path(post, path = "/api/auth/sign-in", tag = "auth", request_body = SignInRequest, responses(
     (status = 200, body = SessionOut),
     (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -112,12 +116,31 @@ async fn sign_in(
     client: Client,
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> ApiResult<Response> {
-    let user_id = UserId::parse(&req.user_id)?;
+    let claimed = match (req.user_id, req.badge) {
+        (Some(id), None) => Claimed::Id(UserId::parse(&id)?),
+        (None, Some(badge)) if !badge.is_empty() && badge.len() <= 64 => Claimed::Badge(badge),
+        (None, Some(_)) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                "badge: 1 to 64 characters",
+            )
+            .with_field("badge"));
+        }
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                "user_id: send your ID or your badge's scan, one of the two",
+            )
+            .with_field("user_id"));
+        }
+    };
     let screen = client.screen();
     let session = state
         .services
         .sign_in(
-            user_id,
+            claimed,
             req.pin,
             req.totp,
             screen,

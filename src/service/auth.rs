@@ -4,10 +4,12 @@ use rand::Rng;
 use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
+use super::classroom_badge::resolve_badge;
 use super::security::{Attempt, AttemptSource, Presented, verify};
 use super::users::insert_new_user;
 use super::{Actor, ServiceError, ServiceResult, Services};
 use crate::domain::activity::{ActivityEntry, ActivityKind};
+use crate::domain::badge::BadgeRefusal;
 use crate::domain::ids::{UserId, random_crockford};
 use crate::domain::staff::{Role, ScreenKind, SessionEnd, SessionTimes};
 use crate::domain::user::{CreatedVia, NewUserInput, User};
@@ -30,6 +32,32 @@ pub struct Bootstrap {
     pub expires_at: OffsetDateTime,
     /// True when an admin already existed without a PIN and got a fresh code.
     pub reissued: bool,
+}
+
+/// Who a sign-in says it is: a typed ID, or a badge scan.
+#[derive(Debug, Clone)]
+pub enum Claimed {
+    Id(UserId),
+    /// A badge's QR payload as the scanner typed it.
+    Badge(String),
+}
+
+/// The ID a sign-in is checked against. A badge that is not a sitegate badge at all is refused
+/// as such (a shape error, like an ID's wrong check character); a forged, unknown or retired
+/// badge, or a deactivated holder's, stands for an account that cannot exist, so it gets the same
+/// work, throttling and generic answer as an unknown ID.
+fn claimed_id(svc: &Services, tx: &impl store::ReadTx, claimed: Claimed) -> Result<UserId, ServiceError> {
+    match claimed {
+        Claimed::Id(id) => Ok(id),
+        Claimed::Badge(payload) => match resolve_badge(svc, tx, &payload)? {
+            Ok(id) => Ok(id),
+            Err(BadgeRefusal::NotSitegate) => Err(ServiceError::Badge(BadgeRefusal::NotSitegate)),
+            Err(_) => {
+                let number: String = payload.trim().chars().take(13).collect();
+                Ok(UserId::from_canonical(format!("badge:{number}")))
+            }
+        },
+    }
 }
 
 /// A signed-in staff member, as a request sees them.
@@ -241,12 +269,12 @@ impl Services {
             .await
     }
 
-    /// Staff sign-in with ID and PIN (and the authenticator code of staff who enrolled one),
-    /// through the one verification path: throttled, same work and the same generic
-    /// `InvalidCredentials` for every failure, audited either way.
+    /// Staff sign-in with ID (typed, or their badge scanned) and PIN (and the authenticator code
+    /// of staff who enrolled one), through the one verification path: throttled, same work and the
+    /// same generic `InvalidCredentials` for every failure, audited either way.
     pub async fn sign_in(
         &self,
-        user_id: UserId,
+        claimed: Claimed,
         pin: String,
         totp: Option<String>,
         screen: ScreenKind,
@@ -258,6 +286,11 @@ impl Services {
             .write(
                 move |tx| -> Result<Result<NewSession, ServiceError>, ServiceError> {
                     let now = svc.now();
+                    let user_id = match claimed_id(&svc, tx, claimed) {
+                        Ok(id) => id,
+                        Err(ServiceError::Store(e)) => return Err(e.into()),
+                        Err(e) => return Ok(Err(e)),
+                    };
                     let attempt = Attempt {
                         presented: Presented::Pin {
                             user_id: user_id.clone(),

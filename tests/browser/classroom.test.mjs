@@ -199,8 +199,11 @@ test("an instructor runs a class: sign-in, open, every check-in method, live sec
     await page.locator('[data-message="walk-in-return"]').textContent(),
     msg("en", "walkin.sign_in_again", { class: room.class.title }),
   );
-  await page.tap("#user_id");
-  await typeOnKeyboard(page, room.instructor.id.replace("-", ""));
+  // This time the instructor scans their badge instead of typing the ID.
+  await scan(page, room.instructor.badge);
+  await page.waitForSelector('.badge-read[data-badge="read"]');
+  assert.equal(await page.evaluate(() => document.activeElement.id), "pin");
+  await shot(page, "staff-sign-in-badge-read-portrait");
   await page.tap("#pin");
   await typeOnKeyboard(page, room.instructor.pin);
   await page.tap('[data-action="sign-in"]');

@@ -7,6 +7,7 @@ import { get, post } from "../api.js";
 import { h } from "../dom.js";
 import { field, problemText } from "../fields.js";
 import { formatUserId, parseUserId, typingForm } from "../ids.js";
+import { watchScanner } from "../scanner.js";
 import { staffMenu } from "./staff-menu.js";
 
 /** Screens signed-in staff can open from here (badge printing, …): `open(app)` per key. */
@@ -23,8 +24,26 @@ export function registerStaffTool(key, open) {
  */
 export function staffScreen(app, opts = {}) {
   // `totpFor`: the ID and PIN held (in memory only) while the authenticator's code is asked for.
-  const state = { checking: true, id: "", pin: "", totp: "", totpFor: null, errors: {}, problem: null, busy: false };
-  const screen = { name: "staff", render };
+  // `badge`: a scanned badge's payload standing in for the typed ID.
+  const state = { checking: true, id: "", badge: null, pin: "", totp: "", totpFor: null, errors: {}, problem: null, busy: false };
+  const screen = { name: "staff", render, leave: null };
+
+  // Scanning one's badge fills in who it is; the PIN follows.
+  screen.leave = watchScanner((payload) => {
+    if (app.staff || state.totpFor || state.busy) return;
+    state.badge = payload.slice(0, 64);
+    state.id = "";
+    state.errors = {};
+    state.problem = null;
+    app.render();
+    const pin = document.getElementById("pin");
+    if (pin) pin.focus();
+  });
+
+  /** Who the sign-in is for: the scanned badge, or the typed ID. */
+  function claimed(idOk) {
+    return state.badge ? { badge: state.badge } : { user_id: idOk };
+  }
 
   get("/api/auth/me").then((res) => {
     state.checking = false;
@@ -35,17 +54,21 @@ export function staffScreen(app, opts = {}) {
   async function signIn() {
     state.errors = {};
     state.problem = null;
-    const id = parseUserId(state.id);
+    const id = state.badge ? { ok: true, id: null } : parseUserId(state.id);
     if (!id.ok) state.errors.user_id = app.t(id.code === "required" ? "error.required" : `error.${id.code}`);
     if (!state.pin.trim()) state.errors.pin = app.t("error.required");
     if (Object.keys(state.errors).length) return app.render();
     state.busy = true;
     app.render();
-    const res = await post("/api/auth/sign-in", { user_id: id.id, pin: state.pin.trim() });
+    const who = claimed(id.id);
+    const res = await post("/api/auth/sign-in", { ...who, pin: state.pin.trim() });
     state.busy = false;
     if (res.ok || res.code !== "totp_required") state.pin = "";
+    // A badge that is not a sitegate badge is put aside: scan again, or type the ID.
+    if (!res.ok && res.code === "badge_not_sitegate") state.badge = null;
     if (!res.ok && res.code === "totp_required") {
-      state.totpFor = { id: id.id, pin: state.pin.trim() };
+      state.totpFor = { who, pin: state.pin.trim() };
+      state.badge = null;
       state.pin = "";
       state.id = "";
       state.totp = "";
@@ -53,6 +76,7 @@ export function staffScreen(app, opts = {}) {
       const u = res.data.user || {};
       app.staff = { user_id: u.id || id.id, name: [u.given_name, u.family_name].filter(Boolean).join(" "), role: res.data.role };
       state.id = "";
+      state.badge = null;
       if (opts.then) return opts.then();
     } else if (res.field === "user_id" || res.code === "id_typo") {
       state.errors.user_id = problemText(app, res.code, res.field);
@@ -76,13 +100,13 @@ export function staffScreen(app, opts = {}) {
     state.busy = true;
     app.render();
     const held = state.totpFor;
-    const res = await post("/api/auth/sign-in", { user_id: held.id, pin: held.pin, totp: code });
+    const res = await post("/api/auth/sign-in", { ...held.who, pin: held.pin, totp: code });
     state.busy = false;
     state.totp = "";
     state.totpFor = null;
     if (res.ok) {
       const u = res.data.user || {};
-      app.staff = { user_id: u.id || held.id, name: [u.given_name, u.family_name].filter(Boolean).join(" "), role: res.data.role };
+      app.staff = { user_id: u.id || held.who.user_id, name: [u.given_name, u.family_name].filter(Boolean).join(" "), role: res.data.role };
       state.id = "";
       if (opts.then) return opts.then();
     } else {
@@ -186,18 +210,26 @@ export function staffScreen(app, opts = {}) {
       h("h1", {}, app.t("staff.title")),
       h("p", { class: "lead", "data-message": opts.lead ? "walk-in-return" : undefined }, opts.lead || app.t("staff.lead")),
       state.problem ? h("p", { class: "notice error", role: "alert" }, state.problem) : null,
-      field(app, {
-        id: "user_id",
-        label: app.t("staff.id"),
-        kb: "id",
-        value: state.id,
-        maxlength: 64,
-        error: state.errors.user_id,
-        oninput: (v, el) => {
-          state.id = typingForm(v);
-          if (el.value !== state.id) el.value = state.id;
-        },
-      }),
+      state.badge
+        ? h(
+            "div",
+            { class: "badge-read", "data-badge": "read", role: "status" },
+            h("span", { class: "result-mark", "aria-hidden": "true" }, "✓"),
+            h("span", {}, app.t("staff.badge_read")),
+            h("button", { type: "button", class: "button secondary", "data-action": "use-id", onclick: () => { state.badge = null; app.render(); } }, app.t("staff.use_id")),
+          )
+        : field(app, {
+            id: "user_id",
+            label: app.t("staff.id"),
+            kb: "id",
+            value: state.id,
+            maxlength: 64,
+            error: state.errors.user_id,
+            oninput: (v, el) => {
+              state.id = typingForm(v);
+              if (el.value !== state.id) el.value = state.id;
+            },
+          }),
       field(app, {
         id: "pin",
         label: app.t("staff.pin"),
