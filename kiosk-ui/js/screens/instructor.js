@@ -153,9 +153,25 @@ export function rosterScreen(app, classId) {
   connect();
 
   // A scan made while another field has the focus still counts as a scan.
-  const unwatch = watchScanner((payload) => act(state.mode, { method: "badge", badge: payload.slice(0, 64) }), {
-    skip: (el) => el.id === "scan",
-  });
+  // While the sign-in box shows, a scan is the instructor's own badge signing back in.
+  const unwatch = watchScanner(
+    (payload) => {
+      if (signingIn()) {
+        state.againBadge = payload.slice(0, 64);
+        state.againProblem = null;
+        app.render();
+        const pin = document.getElementById("again_pin");
+        if (pin) pin.focus();
+        return;
+      }
+      act(state.mode, { method: "badge", badge: payload.slice(0, 64) });
+    },
+    { skip: (el) => el.id === "scan" && !signingIn() },
+  );
+
+  function signingIn() {
+    return Boolean(state.result && !state.result.ok && state.result.code === "unauthenticated");
+  }
 
   function leave() {
     unwatch();
@@ -242,10 +258,12 @@ export function rosterScreen(app, classId) {
   }
 
   async function signInAgain() {
-    const id = parseUserId(state.againId);
+    const id = state.againBadge ? { ok: true } : parseUserId(state.againId);
     if (!id.ok || !state.againPin) return;
-    const res = await post("/api/auth/sign-in", { user_id: id.id, pin: state.againPin });
+    const who = state.againBadge ? { badge: state.againBadge } : { user_id: id.id };
+    const res = await post("/api/auth/sign-in", { ...who, pin: state.againPin });
     state.againPin = "";
+    if (res.ok || res.code === "badge_not_sitegate") state.againBadge = null;
     if (res.ok) {
       state.result = null;
       if (source) source.close();
@@ -261,7 +279,12 @@ export function rosterScreen(app, classId) {
       { class: "banner confirm sign-in-again", role: "alert", "data-code": "unauthenticated" },
       h("p", {}, app.t("roster.sign_in_again")),
       state.againProblem ? h("p", { class: "field-error" }, state.againProblem) : null,
-      field(app, { id: "again_id", label: app.t("staff.id"), kb: "id", value: state.againId || "", maxlength: 64, oninput: (v, el) => { state.againId = typingForm(v); if (el.value !== state.againId) el.value = state.againId; } }),
+      state.againBadge
+        ? h("div", { class: "badge-read", "data-badge": "read", role: "status" },
+            h("span", { class: "result-mark", "aria-hidden": "true" }, "✓"),
+            h("span", {}, app.t("staff.badge_read")),
+            h("button", { type: "button", class: "button secondary", "data-action": "use-id", onclick: () => { state.againBadge = null; app.render(); } }, app.t("staff.use_id")))
+        : field(app, { id: "again_id", label: app.t("staff.id"), kb: "id", value: state.againId || "", maxlength: 64, oninput: (v, el) => { state.againId = typingForm(v); if (el.value !== state.againId) el.value = state.againId; } }),
       field(app, { id: "again_pin", label: app.t("staff.pin"), kb: "pin", secret: true, value: "", maxlength: 10, inputmode: "numeric", oninput: (v) => { state.againPin = v; } }),
       h("button", { type: "button", class: "button primary", "data-action": "sign-in-again", onclick: signInAgain }, app.t("staff.sign_in")),
     );
