@@ -424,5 +424,46 @@ async fn staff_sign_in_with_a_badge_scan_and_their_pin() {
         .filter(|e| e["event"] == "staff.sign_in" && e["outcome"] != "success")
         .count();
     assert!(failures >= 3, "{audit}");
+
+    // The badge is the same account as the ID: failures by one slow the other.
+    let (iid, ipin) = {
+        let u = gw
+            .create_user(
+                &token,
+                json!({"given_name": "Ines", "family_name": "Instructor", "role": "instructor"}),
+            )
+            .await;
+        let iid = u["id"].as_str().unwrap().to_string();
+        let (_, p) = gw
+            .post(&format!("/api/users/{iid}/pin"), Some(&token), json!({}))
+            .await;
+        (iid, p["pin"].as_str().unwrap().to_string())
+    };
+    let ibadge = issue(iid.clone()).await;
+    let wrong = if ipin == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let (s, body) = gw
+            .post("/api/auth/sign-in", None, json!({"user_id": iid, "pin": wrong}))
+            .await;
+        assert_problem(s, &body, 401, "invalid_credentials");
+    }
+    let (s, body) = gw
+        .post("/api/auth/sign-in", None, json!({"badge": ibadge, "pin": ipin}))
+        .await;
+    assert_problem(s, &body, 429, "login_throttled");
+
+    // A deactivated holder's badge with the right PIN is the generic failure too.
+    let (s, body) = gw
+        .post(
+            &format!("/api/users/{iid}/deactivate"),
+            Some(&token),
+            json!({"reason": "left"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, body) = gw
+        .post("/api/auth/sign-in", None, json!({"badge": ibadge, "pin": ipin}))
+        .await;
+    assert_problem(s, &body, 401, "invalid_credentials");
     gw.stop().await;
 }

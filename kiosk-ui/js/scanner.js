@@ -2,6 +2,7 @@
 // Enter) from a person typing, whichever field has the focus, puts that field back as it was and
 // hands the payload to the screen, so a scan never lands in the ID or PIN field by mistake.
 
+const MODIFIERS = new Set(["Shift", "CapsLock", "Control", "Alt", "AltGraph", "Meta"]);
 /** A scanner's keys come closer together than any hand's. */
 const MAX_GAP_MS = 60;
 /** CONTRACTS.md "Badge QR": SG1 and the rest; half or extra characters are the gateway's to refuse. */
@@ -34,6 +35,8 @@ export function watchScanner(onScan, { skip = () => false } = {}) {
       onScan(text);
       return;
     }
+    // A scanner holds Shift for each capital letter: modifiers are part of the burst, not a break.
+    if (MODIFIERS.has(e.key)) return;
     if (e.key.length !== 1) {
       burst = "";
       return;

@@ -19,9 +19,15 @@ after(async () => {
   await browser.close();
 });
 
-/** A scanner: types the payload into whatever has the focus, then Enter. */
+/**
+ * A scanner: a USB keyboard that types the payload into whatever has the focus (holding Shift for
+ * each capital letter, as real ones do), then Enter.
+ */
 async function scan(page, payload) {
-  await page.keyboard.type(payload, { delay: 5 });
+  for (const ch of payload) {
+    if (/[A-Z]/.test(ch)) await page.keyboard.press(`Shift+${ch}`);
+    else await page.keyboard.type(ch);
+  }
   await page.keyboard.press("Enter");
 }
 
@@ -172,6 +178,14 @@ test("an instructor runs a class: sign-in, open, every check-in method, live sec
   await page.tap('[data-action="walk-in"]');
   await page.waitForSelector(`.walkin-links [data-link="${fixture.links.pinned.token}"]`);
   await shot(page, "classroom-walk-in-links-portrait");
+  // If the instructor's sign-out does not go through, the screen is not handed over.
+  await page.route("**/api/auth/sign-out", (r) =>
+    r.fulfill({ status: 503, contentType: "application/problem+json", body: JSON.stringify({ status: 503, code: "unavailable", title: "Service Unavailable" }) }),
+  );
+  await page.tap(`.walkin-links [data-link="${fixture.links.pinned.token}"]`);
+  await page.waitForSelector(".walkin-dialog .notice.error");
+  assert.equal(await page.locator("main").getAttribute("data-screen"), "roster");
+  await page.unroute("**/api/auth/sign-out");
   await page.tap(`.walkin-links [data-link="${fixture.links.pinned.token}"]`);
   await screen(page, "enroll");
   await page.waitForSelector("#given_name");

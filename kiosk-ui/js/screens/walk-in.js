@@ -30,8 +30,13 @@ export async function startWalkIn(app, cls, reopen) {
       state.problem = problemText(app, res.code, res.field);
       return draw();
     }
-    // The screen goes to someone else: no staff session may stay open behind it.
-    await post("/api/auth/sign-out", {});
+    // The screen goes to someone else: no staff session may stay open behind it. If the sign-out
+    // did not go through, the screen is not handed over (401: already signed out).
+    const out = await post("/api/auth/sign-out", {});
+    if (!out.ok && out.status !== 401) {
+      state.problem = problemText(app, out.code);
+      return draw();
+    }
     app.staff = null;
     app.closeOverlay();
     const walkIn = {
