@@ -301,6 +301,46 @@ test("on a laptop over HTTPS a manager signs in with PIN and code, and no secret
   await page.context().close();
 });
 
+test("a manager with an authenticator signs back in on an open roster with PIN and code", async () => {
+  const at = (secs) => new Date((serverNow + secs) * 1000).toISOString();
+  const token = fixture.staff.token;
+  const made = await callApi("POST", "/api/classes", { title: "Rescue drill", room: "Yard 2", starts_at: at(-60), ends_at: at(3600), instructors: [fixture.classroom.instructor.id] }, { token });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  const opened = await callApi("POST", `/api/classes/${made.body.id}/open`, {}, { token });
+  assert.equal(opened.status, 200, JSON.stringify(opened.body));
+  const page = await touchPage(browser, PORTRAIT);
+  let now = await advanceClock(30);
+  await signInOnKiosk(page, manager, { expectCode: true });
+  await page.tap("#totp");
+  await typeOnKeyboard(page, totpCode(manager.secret, now));
+  await page.tap('[data-action="sign-in-code"]');
+  await page.waitForSelector(".staff.signed-in");
+  await page.goto(kioskUrl(`/?screen=roster#class=${made.body.id}`));
+  await screen(page, "roster");
+  await page.waitForSelector('.roster[data-state="open"]');
+  // The session ends while the roster stays on screen: the next action asks to sign in again,
+  // and for a manager with an authenticator, its code after the PIN.
+  await page.evaluate(async () => fetch("/api/auth/sign-out", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }));
+  await page.tap("#typed_id");
+  await typeOnKeyboard(page, manager.id.replace("-", ""));
+  await page.tap('[data-action="submit-id"]');
+  await page.waitForSelector('.sign-in-again[data-code="unauthenticated"]');
+  await page.tap("#again_id");
+  await typeOnKeyboard(page, manager.id.replace("-", ""));
+  await page.tap("#again_pin");
+  await typeOnKeyboard(page, manager.pin);
+  await page.tap('[data-action="sign-in-again"]');
+  await page.waitForSelector("#again_totp");
+  await shot(page, "roster-sign-in-again-code-portrait");
+  now = await advanceClock(30);
+  await page.tap("#again_totp");
+  await typeOnKeyboard(page, totpCode(manager.secret, now));
+  await page.tap('[data-action="sign-in-again"]');
+  await page.waitForSelector(".sign-in-again", { state: "detached" });
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test("a manager resets an instructor's authenticator, and is not offered an administrator's", async () => {
   const token = fixture.staff.token;
   const instructor = await makeUser("Ilse", "Authenticated", "instructor");

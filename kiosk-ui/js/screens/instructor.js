@@ -258,34 +258,71 @@ export function rosterScreen(app, classId) {
   }
 
   async function signInAgain() {
-    const id = state.againBadge ? { ok: true } : parseUserId(state.againId);
-    if (!id.ok || !state.againPin) return;
-    const who = state.againBadge ? { badge: state.againBadge } : { user_id: id.id };
-    const res = await post("/api/auth/sign-in", { ...who, pin: state.againPin });
+    let body;
+    if (state.againHeld) {
+      // The second step for staff with an authenticator: its current code.
+      const code = (state.againTotp || "").replace(/\s/g, "");
+      if (!/^\d{6}$/.test(code)) {
+        state.againProblem = app.t("staff.totp.code_format");
+        return app.render();
+      }
+      body = { ...state.againHeld.who, pin: state.againHeld.pin, totp: code };
+    } else {
+      const id = state.againBadge ? { ok: true } : parseUserId(state.againId);
+      if (!id.ok || !state.againPin) return;
+      const who = state.againBadge ? { badge: state.againBadge } : { user_id: id.id };
+      body = { ...who, pin: state.againPin };
+    }
+    const res = await post("/api/auth/sign-in", body);
+    const held = state.againHeld;
     state.againPin = "";
+    state.againTotp = "";
+    state.againHeld = null;
+    if (!res.ok && res.code === "totp_required" && !held) {
+      // Held in memory only until the code is sent (or the box goes).
+      const { pin, ...who } = body;
+      state.againHeld = { who, pin };
+      state.againProblem = null;
+      return app.render();
+    }
     if (res.ok || res.code === "badge_not_sitegate") state.againBadge = null;
     if (res.ok) {
       state.result = null;
+      state.againProblem = null;
       if (source) source.close();
       connect();
     } else state.againProblem = problemText(app, res.code, res.field);
     app.render();
   }
 
+  /** Who signs back in: the badge read, or the typed ID. */
+  function againWho() {
+    if (!state.againBadge) {
+      return field(app, { id: "again_id", label: app.t("staff.id"), kb: "id", value: state.againId || "", maxlength: 64, oninput: (v, el) => { state.againId = typingForm(v); if (el.value !== state.againId) el.value = state.againId; } });
+    }
+    return h("div", { class: "badge-read", "data-badge": "read", role: "status" },
+      h("span", { class: "result-mark", "aria-hidden": "true" }, "✓"),
+      h("span", {}, app.t("staff.badge_read")),
+      h("button", { type: "button", class: "button secondary", "data-action": "use-id", onclick: () => { state.againBadge = null; app.render(); } }, app.t("staff.use_id")));
+  }
+
   /** The staff session idled out: sign in again here, the roster stays. */
   function signInBox() {
+    const fields = state.againHeld
+      ? [
+          h("p", { class: "lead" }, app.t("staff.totp_step.lead")),
+          field(app, { id: "again_totp", label: app.t("staff.totp_step.code"), kb: "pin", value: "", maxlength: 6, inputmode: "numeric", oninput: (v) => { state.againTotp = v; } }),
+        ]
+      : [
+          againWho(),
+          field(app, { id: "again_pin", label: app.t("staff.pin"), kb: "pin", secret: true, value: "", maxlength: 10, inputmode: "numeric", oninput: (v) => { state.againPin = v; } }),
+        ];
     return h(
       "div",
       { class: "banner confirm sign-in-again", role: "alert", "data-code": "unauthenticated" },
       h("p", {}, app.t("roster.sign_in_again")),
       state.againProblem ? h("p", { class: "field-error" }, state.againProblem) : null,
-      state.againBadge
-        ? h("div", { class: "badge-read", "data-badge": "read", role: "status" },
-            h("span", { class: "result-mark", "aria-hidden": "true" }, "✓"),
-            h("span", {}, app.t("staff.badge_read")),
-            h("button", { type: "button", class: "button secondary", "data-action": "use-id", onclick: () => { state.againBadge = null; app.render(); } }, app.t("staff.use_id")))
-        : field(app, { id: "again_id", label: app.t("staff.id"), kb: "id", value: state.againId || "", maxlength: 64, oninput: (v, el) => { state.againId = typingForm(v); if (el.value !== state.againId) el.value = state.againId; } }),
-      field(app, { id: "again_pin", label: app.t("staff.pin"), kb: "pin", secret: true, value: "", maxlength: 10, inputmode: "numeric", oninput: (v) => { state.againPin = v; } }),
+      fields,
       h("button", { type: "button", class: "button primary", "data-action": "sign-in-again", onclick: signInAgain }, app.t("staff.sign_in")),
     );
   }
