@@ -14,7 +14,8 @@ use super::error::{ApiError, ApiResult, Problem};
 use super::extract::{ApiJson, Client, ListenerKind};
 use crate::domain::throttle::Odds;
 use crate::service::auth::Principal;
-use crate::service::security::{AttemptSource, ClearScope, ThrottleStatus};
+use crate::service::security::AttemptSource;
+use crate::service::throttle_status::{ClearScope, ThrottleStatus};
 use crate::store;
 
 pub fn read_routes() -> OpenApiRouter<AppState> {

@@ -23,6 +23,7 @@ pub mod proof;
 pub mod roster_events;
 pub mod security;
 pub mod sweep;
+pub mod throttle_status;
 pub mod totp;
 pub mod training;
 pub mod user_search;
