@@ -56,3 +56,14 @@ export function problemText(app, code, field) {
   const text = app.t(key);
   return text === key ? app.t("error.unknown") : text;
 }
+
+/** In place of the ID field once a badge was scanned: "Badge read", and a way back to typing. */
+export function badgeRead(app, onUseId) {
+  return h(
+    "div",
+    { class: "badge-read", "data-badge": "read", role: "status" },
+    h("span", { class: "result-mark", "aria-hidden": "true" }, "✓"),
+    h("span", {}, app.t("staff.badge_read")),
+    h("button", { type: "button", class: "button secondary", "data-action": "use-id", onclick: onUseId }, app.t("staff.use_id")),
+  );
+}

@@ -142,6 +142,11 @@ pub struct CheckedOut {
     pub message: String,
 }
 
+/// `HH:MM` of `t` in site time, for messages people read.
+pub(crate) fn site_hhmm(state: &AppState, t: time::OffsetDateTime) -> String {
+    crate::domain::on_site::hhmm(t.to_offset(state.services.site_offset()))
+}
+
 fn answer(state: &AppState, c: &Checked, dir_in: bool) -> CheckedOut {
     let a = &c.attendance;
     let status = match (dir_in, c.unchanged) {
@@ -155,12 +160,7 @@ fn answer(state: &AppState, c: &Checked, dir_in: bool) -> CheckedOut {
     } else {
         (a.checked_out_at, a.check_out_method)
     };
-    let hhmm = at
-        .map(|t| {
-            let t = t.to_offset(state.services.site_offset());
-            format!("{:02}:{:02}", t.hour(), t.minute())
-        })
-        .unwrap_or_default();
+    let hhmm = at.map(|t| site_hhmm(state, t)).unwrap_or_default();
     let name = c.user.name.full();
     let message = match status {
         CheckStatus::CheckedIn => format!("{name} checked in at {hhmm}"),

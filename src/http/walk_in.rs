@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
+use super::attendance::site_hhmm;
 use super::auth::rfc3339;
 use super::classes::class_id;
 use super::enroll::within;
@@ -118,10 +119,7 @@ pub struct ClassCheckInOut {
 
 impl ClassCheckInOut {
     pub(crate) fn new(state: &AppState, w: &WalkInCheckIn) -> ClassCheckInOut {
-        let hhmm = |t: OffsetDateTime| {
-            let t = t.to_offset(state.services.site_offset());
-            format!("{:02}:{:02}", t.hour(), t.minute())
-        };
+        let hhmm = |t: OffsetDateTime| site_hhmm(state, t);
         let of = |class: Option<&Class>, status, at: Option<OffsetDateTime>, code, message| ClassCheckInOut {
             status,
             class_id: class.map(|c| c.id),

@@ -186,8 +186,41 @@ fn write_change(svc: &Services, tx: &WriteTransaction, c: &Change<'_>) -> Result
     store::audit::append_audit(tx, &entry)
 }
 
+/// Check `user` in or out of `class` inside the caller's transaction: attendance, activity,
+/// outbox and audit when it changes. Answers the attendance and whether it changed.
+fn apply(
+    svc: &Services,
+    tx: &WriteTransaction,
+    change: (&Class, &User),
+    method: CheckMethod,
+    actor: &Actor,
+    dir: Direction,
+) -> Result<(Attendance, bool), StoreError> {
+    let (class, user) = change;
+    let now = svc.now();
+    let mut a = store::classes::get_attendance(tx, class.id, &user.id)?
+        .unwrap_or_else(|| Attendance::new(class, user.id.clone()));
+    let changed = match dir {
+        Direction::In => a.check_in(method, now) == CheckInResult::CheckedIn,
+        Direction::Out => a.check_out(method, now) == CheckOutResult::CheckedOut,
+    };
+    if changed {
+        let change = Change {
+            class,
+            user,
+            attendance: &a,
+            dir,
+            method,
+            actor,
+            at: now,
+        };
+        write_change(svc, tx, &change)?;
+    }
+    Ok((a, changed))
+}
+
 /// Check `user` in to the open `class` inside the caller's transaction (a walk-in arriving through
-/// enrollment): attendance, activity, outbox and audit. Answers the attendance and whether it changed.
+/// enrollment). Answers the attendance and whether it changed.
 pub(crate) fn check_in_within(
     svc: &Services,
     tx: &WriteTransaction,
@@ -196,23 +229,7 @@ pub(crate) fn check_in_within(
     method: CheckMethod,
     actor: &Actor,
 ) -> Result<(Attendance, bool), StoreError> {
-    let now = svc.now();
-    let mut a = store::classes::get_attendance(tx, class.id, &user.id)?
-        .unwrap_or_else(|| Attendance::new(class, user.id.clone()));
-    let changed = a.check_in(method, now) == CheckInResult::CheckedIn;
-    if changed {
-        let change = Change {
-            class,
-            user,
-            attendance: &a,
-            dir: Direction::In,
-            method,
-            actor,
-            at: now,
-        };
-        write_change(svc, tx, &change)?;
-    }
-    Ok((a, changed))
+    apply(svc, tx, (class, user), method, actor, Direction::In)
 }
 
 impl Services {
@@ -273,29 +290,9 @@ impl Services {
                     store::audit::append_audit(tx, &a)?;
                     return Ok(Err(ServiceError::UserDeactivated(user.id.to_string())));
                 }
-                let now = svc.now();
-                let mut a = store::classes::get_attendance(tx, class.id, &user.id)?
-                    .unwrap_or_else(|| Attendance::new(&class, user.id.clone()));
-                let method = who.method();
-                let changed = match dir {
-                    Direction::In => a.check_in(method, now) == CheckInResult::CheckedIn,
-                    Direction::Out => a.check_out(method, now) == CheckOutResult::CheckedOut,
-                };
-                if changed {
-                    let actor = asker.actor();
-                    let change = Change {
-                        class: &class,
-                        user: &user,
-                        attendance: &a,
-                        dir,
-                        method,
-                        actor: &actor,
-                        at: now,
-                    };
-                    write_change(&svc, tx, &change)?;
-                    if dir == Direction::Out {
-                        end_classroom_sessions(&svc, tx, &user, "checked out")?;
-                    }
+                let (a, changed) = apply(&svc, tx, (&class, &user), who.method(), &asker.actor(), dir)?;
+                if changed && dir == Direction::Out {
+                    end_classroom_sessions(&svc, tx, &user, "checked out")?;
                 }
                 Ok(Ok(Checked {
                     class,

@@ -66,16 +66,5 @@ pub fn delete_where(
 
 /// End every session of a user (sign-out everywhere, deactivation). Returns how many ended.
 pub fn delete_sessions_of(tx: &WriteTransaction, user: &UserId) -> Result<u64, StoreError> {
-    let mut table = tx.open_table(SESSIONS)?;
-    let mut theirs = Vec::new();
-    for row in table.iter()? {
-        let (k, v) = row?;
-        if &v.value().decode(names::SESSIONS)?.user_id == user {
-            theirs.push(*k.value());
-        }
-    }
-    for key in &theirs {
-        table.remove(key)?;
-    }
-    Ok(theirs.len() as u64)
+    Ok(delete_where(tx, |s| &s.user_id == user)?.len() as u64)
 }

@@ -7,12 +7,7 @@ import { h } from "../dom.js";
 import { field, problemText } from "../fields.js";
 import { parseUserId, typingForm } from "../ids.js";
 import { watchScanner } from "../scanner.js";
-
-function hhmm(iso) {
-  if (!iso) return "";
-  const d = new Date(iso);
-  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
-}
+import { hhmm } from "../time.js";
 
 export function checkinScreen(app) {
   const state = { classes: null, chosen: null, scan: "", id: "", pin: "", errors: {}, result: null, busy: false };

@@ -6,21 +6,16 @@
 
 import { get, post } from "../api.js";
 import { h, replace } from "../dom.js";
-import { field, problemText } from "../fields.js";
+import { badgeRead, field, problemText } from "../fields.js";
 import { formatUserId, parseUserId, typingForm } from "../ids.js";
 import { watchScanner } from "../scanner.js";
+import { hhmm } from "../time.js";
 import { onSitePrint } from "./on-site-print.js";
 import { registerStaffTool } from "./staff.js";
 import { startWalkIn } from "./walk-in.js";
 
 /** A badge payload (CONTRACTS.md "Badge QR") starts with SG1; anything else typed is an ID. */
 const BADGE_PREFIX = /^\s*SG1/i;
-
-function hhmm(iso) {
-  if (!iso) return "";
-  const d = new Date(iso);
-  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
-}
 
 /** Today's classes of the signed-in instructor (all of today's for managers and admins). */
 export function classesScreen(app) {
@@ -300,10 +295,10 @@ export function rosterScreen(app, classId) {
     if (!state.againBadge) {
       return field(app, { id: "again_id", label: app.t("staff.id"), kb: "id", value: state.againId || "", maxlength: 64, oninput: (v, el) => { state.againId = typingForm(v); if (el.value !== state.againId) el.value = state.againId; } });
     }
-    return h("div", { class: "badge-read", "data-badge": "read", role: "status" },
-      h("span", { class: "result-mark", "aria-hidden": "true" }, "✓"),
-      h("span", {}, app.t("staff.badge_read")),
-      h("button", { type: "button", class: "button secondary", "data-action": "use-id", onclick: () => { state.againBadge = null; app.render(); } }, app.t("staff.use_id")));
+    return badgeRead(app, () => {
+      state.againBadge = null;
+      app.render();
+    });
   }
 
   /** The staff session idled out: sign in again here, the roster stays. */

@@ -5,7 +5,7 @@
 
 import { get, post } from "../api.js";
 import { h } from "../dom.js";
-import { field, problemText } from "../fields.js";
+import { badgeRead, field, problemText } from "../fields.js";
 import { formatUserId, parseUserId, typingForm } from "../ids.js";
 import { watchScanner } from "../scanner.js";
 import { staffMenu } from "./staff-menu.js";
@@ -211,13 +211,10 @@ export function staffScreen(app, opts = {}) {
       h("p", { class: "lead", "data-message": opts.lead ? "walk-in-return" : undefined }, opts.lead || app.t("staff.lead")),
       state.problem ? h("p", { class: "notice error", role: "alert" }, state.problem) : null,
       state.badge
-        ? h(
-            "div",
-            { class: "badge-read", "data-badge": "read", role: "status" },
-            h("span", { class: "result-mark", "aria-hidden": "true" }, "✓"),
-            h("span", {}, app.t("staff.badge_read")),
-            h("button", { type: "button", class: "button secondary", "data-action": "use-id", onclick: () => { state.badge = null; app.render(); } }, app.t("staff.use_id")),
-          )
+        ? badgeRead(app, () => {
+            state.badge = null;
+            app.render();
+          })
         : field(app, {
             id: "user_id",
             label: app.t("staff.id"),

@@ -3,12 +3,7 @@
 
 import { h } from "../dom.js";
 import { problemText } from "../fields.js";
-
-function hhmm(iso) {
-  if (!iso) return "";
-  const d = new Date(iso);
-  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
-}
+import { hhmm } from "../time.js";
 
 /** The banner over the enrollment form: where the newcomer will be checked in. */
 export function walkInBanner(app, walkIn) {
