@@ -12,6 +12,7 @@ pub mod keys;
 pub mod printer;
 pub mod service;
 pub mod store;
+pub mod sync;
 pub mod tasks;
 
 use std::future::Future;
