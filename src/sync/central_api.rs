@@ -11,8 +11,8 @@ use utoipa::OpenApi;
 use super::wire::{
     CentralProblem, Change, ChangesPage, ChangesQuery, Envelope, EventBatch, EventResult, EventResults,
     JoinAnswer, JoinRequest, LeaseGrant, LeaseRequest, LeaveRequest, LinkConsumed, Outcome, Sealed,
-    SealedOtp, WireAllocation, WireAssignment, WireClass, WireCredential, WireEvent, WireLink,
-    WireModule, WireTarget, WireUnit, WireUser,
+    SealedOtp, WireAllocation, WireAssignment, WireClass, WireCredential, WireEvent, WireLink, WireModule,
+    WireTarget, WireUnit, WireUser,
 };
 
 #[derive(Debug, OpenApi)]

@@ -54,12 +54,18 @@ mod tests {
     #[test]
     fn order_of_records_and_keys_does_not_change_the_digest() {
         let a = kind_digest([
-            ("1".to_string(), serde_json::json!({"a": 1, "b": [1, {"y": 2, "x": 1}]})),
+            (
+                "1".to_string(),
+                serde_json::json!({"a": 1, "b": [1, {"y": 2, "x": 1}]}),
+            ),
             ("2".to_string(), serde_json::json!({"name": "Å"})),
         ]);
         let b = kind_digest([
             ("2".to_string(), serde_json::json!({"name": "Å"})),
-            ("1".to_string(), serde_json::json!({"b": [1, {"x": 1, "y": 2}], "a": 1})),
+            (
+                "1".to_string(),
+                serde_json::json!({"b": [1, {"x": 1, "y": 2}], "a": 1}),
+            ),
         ]);
         assert_eq!(a, b);
         assert_eq!(a.count, 2);

@@ -1,6 +1,8 @@
-//! Sync with the central system: the wire types (v1), sealing, the central side's OpenAPI document, the client and the sync loop.
+//! Sync with the central system, the port side: the wire types (v1), sealing, digests, the credential file, the HTTP client, the central side's OpenAPI document and the test central. The use cases and the loop are in `service::sync`.
 
 pub mod central_api;
+pub mod client;
+pub mod credential;
 pub mod digest;
 pub mod seal;
 pub mod wire;

@@ -29,7 +29,9 @@ pub struct KeyPair {
 
 impl std::fmt::Debug for KeyPair {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyPair").field("public", &self.public_b64()).finish()
+        f.debug_struct("KeyPair")
+            .field("public", &self.public_b64())
+            .finish()
     }
 }
 

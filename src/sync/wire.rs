@@ -27,8 +27,8 @@ pub const WAIT_SECS_MAX: u32 = 30;
 pub struct JoinRequest {
     /// The one-time site token (from the central system's site settings).
     pub site_token: String,
-    /// The gateway's own ID (UUID, from its database's `meta.gateway_id`).
-    pub gateway_id: Uuid,
+    /// The gateway's own ID (`gw-` and 12 Crockford symbols, its database's `meta.gateway_id`).
+    pub gateway_id: String,
     /// A name staff recognise, e.g. the site's name and the box's host name.
     pub gateway_name: String,
     /// The gateway's X25519 public key, base64url (32 bytes): central seals credentials to it.
@@ -41,7 +41,7 @@ pub struct JoinRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JoinAnswer {
-    pub gateway_id: Uuid,
+    pub gateway_id: String,
     /// The site this gateway serves.
     pub site_id: Uuid,
     pub site_name: String,
@@ -62,7 +62,7 @@ pub struct JoinAnswer {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeaveRequest {
-    pub gateway_id: Uuid,
+    pub gateway_id: String,
     /// Enrollments this gateway made through each leased link (cumulative).
     pub consumed: Vec<LinkConsumed>,
 }
@@ -345,7 +345,7 @@ impl std::fmt::Debug for Sealed {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventBatch {
-    pub gateway_id: Uuid,
+    pub gateway_id: String,
     pub events: Vec<WireEvent>,
 }
 

@@ -1,0 +1,9 @@
+//! Sync with the central system, the use-case side: applying pages, pushing the outbox, leases, join and leave, status and dead letters, and the sync task.
+
+pub mod apply;
+pub mod convert;
+pub mod engine;
+pub mod join;
+pub mod lease;
+pub mod status;
+pub mod worker;
