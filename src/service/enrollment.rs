@@ -254,6 +254,7 @@ impl Services {
                 let (pin, tag) = draw_unique_pin(&svc, tx, svc.settings.pin_length)?;
                 store::credentials::set_pin(tx, &user.id, tag)?;
                 activity(tx, &user, now, ActivityKind::PinIssued)?;
+                super::sync::outgoing::pin_issued(tx, &user.id, &pin, now)?;
                 record_use(
                     &svc,
                     tx,

@@ -2,8 +2,10 @@
 
 pub mod apply;
 pub mod convert;
+pub mod digest;
 pub mod engine;
 pub mod join;
 pub mod lease;
+pub mod outgoing;
 pub mod status;
 pub mod worker;
