@@ -3,4 +3,5 @@
 pub mod central_api;
 pub mod digest;
 pub mod seal;
+pub mod test_central;
 pub mod wire;
