@@ -5,4 +5,5 @@ pub mod client;
 pub mod credential;
 pub mod digest;
 pub mod seal;
+pub mod test_central;
 pub mod wire;
