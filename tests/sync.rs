@@ -22,7 +22,8 @@ struct Rig {
     central: TestCentral,
     gw: Option<Gateway>,
     clock: ManualClock,
-    token: String,
+    /// The admin's ID and PIN: the manual clock runs far ahead, so each call signs in afresh.
+    admin: (String, String),
 }
 
 fn joined_config(central: &TestCentral) -> impl FnOnce(&mut sitegate::config::Config) + use<> {
@@ -45,15 +46,21 @@ fn options(clock: &ManualClock) -> RunOptions {
 }
 
 async fn rig() -> Rig {
-    let central = TestCentral::start(TestCentralOptions::default()).await.expect("central");
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("SYNC_LOG").unwrap_or_else(|_| "sitegate=warn".into()))
+        .with_test_writer()
+        .try_init();
+    let central = TestCentral::start(TestCentralOptions::default())
+        .await
+        .expect("central");
     let clock = ManualClock::new(OffsetDateTime::now_utc());
     let gw = Gateway::start_with(joined_config(&central), options(&clock)).await;
-    let (_, _, token) = gw.admin_session().await;
+    let (id, pin, _) = gw.admin_session().await;
     Rig {
         central,
         gw: Some(gw),
         clock,
-        token,
+        admin: (id, pin),
     }
 }
 
@@ -62,8 +69,12 @@ impl Rig {
         self.gw.as_ref().expect("running")
     }
 
+    async fn token(&self) -> String {
+        self.gw().sign_in(&self.admin.0, &self.admin.1).await
+    }
+
     async fn outbox(&self) -> u64 {
-        let (s, body) = self.gw().get("/api/status", Some(&self.token)).await;
+        let (s, body) = self.gw().get("/api/status", Some(&self.token().await)).await;
         assert_eq!(s, StatusCode::OK, "{body}");
         body["outbox_pending"].as_u64().expect("outbox_pending")
     }
@@ -73,27 +84,38 @@ impl Rig {
     /// moved on so backoff waits pass at once.
     async fn settle(&self) {
         let mut still = 0;
-        let mut seq = self.central.seq();
         for _ in 0..600 {
             self.clock.advance(time::Duration::minutes(6));
             tokio::time::sleep(Duration::from_millis(100)).await;
-            let now = self.central.seq();
-            let pending = self.outbox().await;
-            if pending == 0 && now == seq && self.central.faults().remaining().is_empty() {
+            let (s, body) = self.gw().get("/api/status", Some(&self.token().await)).await;
+            assert_eq!(s, StatusCode::OK, "{body}");
+            let caught_up = body["sync_cursor"].as_str() == Some(self.central.seq().to_string().as_str());
+            if caught_up && body["outbox_pending"] == 0 {
                 still += 1;
-                if still >= 25 {
+                if still >= 3 {
+                    // A fault meant for a request this round did not make stays out of the next.
+                    self.central.faults().clear();
                     return;
                 }
             } else {
                 still = 0;
             }
-            seq = now;
         }
-        panic!("sync did not settle: outbox {}, faults left {:?}", self.outbox().await, self.central.faults().remaining());
+        panic!(
+            "sync did not settle: outbox {}, faults left {:?}",
+            self.outbox().await,
+            self.central.faults().remaining()
+        );
     }
 
-    /// Stop the gateway, digest what it holds, start it again on the same state.
-    async fn gateway_digest(&mut self) -> BTreeMap<String, sitegate::sync::digest::KindDigest> {
+    /// Stop the gateway, digest what it holds (and its users, for a failure message), start it
+    /// again on the same state.
+    async fn gateway_digest(
+        &mut self,
+    ) -> (
+        BTreeMap<String, sitegate::sync::digest::KindDigest>,
+        Vec<(String, Value)>,
+    ) {
         let gw = self.gw.take().expect("running");
         let config = gw.config.clone();
         let dir = gw.stop().await;
@@ -105,20 +127,33 @@ impl Rig {
                 Arc::new(sitegate::keys::Keys::for_tests()),
                 sitegate::site_settings(&config),
             );
-            svc.sync_digest().await.expect("digest")
+            (
+                svc.sync_digest().await.expect("digest"),
+                svc.sync_records("user").await.expect("users"),
+            )
         };
         let c = config.central.clone();
-        self.gw = Some(
-            Gateway::start_in(dir, move |cfg| cfg.central = c, options(&self.clock)).await,
-        );
+        self.gw = Some(Gateway::start_in(dir, move |cfg| cfg.central = c, options(&self.clock)).await);
         digest
     }
 
     async fn assert_same_data(&mut self) {
         let central = self.central.snapshot();
-        let here = self.gateway_digest().await;
+        let (here, users) = self.gateway_digest().await;
         for (kind, digest) in &here {
-            assert_eq!(Some(digest), central.kinds.get(kind), "kind {kind} differs");
+            if Some(digest) != central.kinds.get(kind) {
+                for (id, record) in &users {
+                    eprintln!(
+                        "gateway {id}: {}\ncentral {id}: {}",
+                        record,
+                        self.central.record("user", id).unwrap_or_default()
+                    );
+                }
+                panic!(
+                    "kind {kind} differs: here {digest:?}, central {:?}",
+                    central.kinds.get(kind)
+                );
+            }
         }
     }
 
@@ -126,7 +161,7 @@ impl Rig {
         let body = self
             .gw()
             .create_user(
-                &self.token,
+                &self.token().await,
                 json!({"given_name": format!("Sïte{i}"), "family_name": "Wørker", "email": format!("site{i}-{}@example.com", Uuid::now_v7().simple())}),
             )
             .await;
@@ -138,7 +173,7 @@ fn user_record(i: u64, groups: &[Uuid]) -> Value {
     json!({
         "given_name": format!("Céntral{i}"), "family_name": "Пользователь",
         "email": format!("central{i}@example.com"), "role": "instructor",
-        "access_level": "full", "status": "active", "groups": groups,
+        "access_level": "full", "status": "active", "groups": groups, "language": "en",
         "created_at": "2026-11-01T08:00:00Z"
     })
 }
@@ -159,10 +194,16 @@ fn assert_events_once(central: &TestCentral, last_seq: u64) {
 async fn central_records_and_pins_reach_the_site_and_site_users_reach_central() {
     let mut r = rig().await;
     let group = Uuid::now_v7();
-    r.central.put("group", &group.to_string(), json!({"name": "Welders"})).unwrap();
+    r.central
+        .put("group", &group.to_string(), json!({"name": "Welders"}))
+        .unwrap();
     let module = Uuid::now_v7();
     r.central
-        .put("module", &module.to_string(), json!({"title": "Hot work", "duration_minutes": 20}))
+        .put(
+            "module",
+            &module.to_string(),
+            json!({"title": "Hot work", "duration_minutes": 20}),
+        )
         .unwrap();
     r.central
         .put(
@@ -171,31 +212,53 @@ async fn central_records_and_pins_reach_the_site_and_site_users_reach_central() 
             json!({"module_id": module, "target": {"kind": "group", "id": group}, "created_at": "2026-11-01T08:00:00Z"}),
         )
         .unwrap();
-    r.central.put("user", "C100000000001", user_record(1, &[group])).unwrap();
-    r.central.set_credential("C100000000001", Some("493817"), None).unwrap();
+    r.central
+        .put("user", "C100000000001", user_record(1, &[group]))
+        .unwrap();
+    r.central
+        .set_credential("C100000000001", Some("493817"), None)
+        .unwrap();
     let site = r.site_user(1).await;
     r.settle().await;
 
     // The central PIN works on site.
     let (s, body) = r
         .gw()
-        .post("/api/auth/sign-in", None, json!({"user_id": "C100000000001", "pin": "493817"}))
+        .post(
+            "/api/auth/sign-in",
+            None,
+            json!({"user_id": "C100000000001", "pin": "493817"}),
+        )
         .await;
-    assert_eq!(s, StatusCode::OK, "a PIN issued centrally signs in on site: {body}");
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "a PIN issued centrally signs in on site: {body}"
+    );
 
     // The site user reached central with a central ID, and keeps their site ID here.
     let snap = r.central.snapshot();
     let gw = snap.gateways.values().next().expect("the gateway joined");
     let canonical = site.replace('-', "");
     assert!(gw.users.contains_key(&canonical), "{:?}", gw.users);
-    let (s, body) = r.gw().get(&format!("/api/users/{site}"), Some(&r.token)).await;
+    let (s, body) = r
+        .gw()
+        .get(&format!("/api/users/{site}"), Some(&r.token().await))
+        .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     let last = sitegate::store::outbox::LAST_SEQ_KEY;
     let _ = last;
     r.assert_same_data().await;
 
     // A PIN issued on site reaches central sealed to its key, never in clear.
-    let (s, body) = r.gw().post(&format!("/api/users/{site}/pin"), Some(&r.token), json!({})).await;
+    let (s, body) = r
+        .gw()
+        .post(
+            &format!("/api/users/{site}/pin"),
+            Some(&r.token().await),
+            json!({}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     let pin = body["pin"].as_str().expect("pin").to_string();
     r.settle().await;
@@ -206,8 +269,12 @@ async fn central_records_and_pins_reach_the_site_and_site_users_reach_central() 
         .rev()
         .find(|e| e.kind == "user.pin_issued")
         .expect("pin event");
-    let sealed: sitegate::sync::wire::Sealed = serde_json::from_value(issued.data["pin"].clone()).expect("sealed pin");
-    assert!(!issued.data.to_string().contains(&pin), "the PIN is not in clear on the wire");
+    let sealed: sitegate::sync::wire::Sealed =
+        serde_json::from_value(issued.data["pin"].clone()).expect("sealed pin");
+    assert!(
+        !issued.data.to_string().contains(&pin),
+        "the PIN is not in clear on the wire"
+    );
     assert_eq!(r.central.open(&sealed).as_deref(), Some(pin.as_str()));
 }
 
@@ -218,7 +285,13 @@ fn random_fault(rng: &mut StdRng) -> FaultRule {
     let (endpoint, fault) = match pick {
         0 => (Endpoint::Any, Fault::ServerError),
         1 => (Endpoint::Any, Fault::Unavailable { retry_after: 1 }),
-        2 => (Endpoint::Any, Fault::Stall { millis: 50, drop: true }),
+        2 => (
+            Endpoint::Any,
+            Fault::Stall {
+                millis: 50,
+                drop: true,
+            },
+        ),
         3 => (Endpoint::Events, Fault::ResetMidBody { after_bytes: 10 }),
         4 => (Endpoint::Changes, Fault::ResetMidBody { after_bytes: 40 }),
         5 => (Endpoint::Any, Fault::MalformedJson),
@@ -227,7 +300,13 @@ fn random_fault(rng: &mut StdRng) -> FaultRule {
         8 => (Endpoint::Changes, Fault::Reorder),
         9 => (Endpoint::Changes, Fault::EpochChange),
         10 => (Endpoint::Changes, Fault::Trickle { bytes: 4000 }),
-        _ => (Endpoint::Events, Fault::Stall { millis: 30, drop: false }),
+        _ => (
+            Endpoint::Events,
+            Fault::Stall {
+                millis: 30,
+                drop: false,
+            },
+        ),
     };
     FaultRule {
         endpoint,
@@ -251,18 +330,27 @@ async fn after_any_fault_schedule_central_holds_each_event_once_and_the_data_mat
     let mut r = rig().await;
     let groups: Vec<Uuid> = (0..3).map(|_| Uuid::now_v7()).collect();
     for g in &groups {
-        r.central.put("group", &g.to_string(), json!({"name": format!("Group {g}")})).unwrap();
+        r.central
+            .put("group", &g.to_string(), json!({"name": format!("Group {g}")}))
+            .unwrap();
     }
     let mut central_users = 0u64;
     let mut site_users = 0usize;
     for schedule in 0..schedules {
-        let faults: Vec<FaultRule> = (0..rng.random_range(1..=3)).map(|_| random_fault(&mut rng)).collect();
+        let faults: Vec<FaultRule> = (0..rng.random_range(1..=3))
+            .map(|_| random_fault(&mut rng))
+            .collect();
+        eprintln!("schedule {schedule}: {faults:?}");
         r.central.faults().set(faults.clone());
         for _ in 0..rng.random_range(0..3) {
             central_users += 1;
             let g = groups[rng.random_range(0..groups.len())];
             r.central
-                .put("user", &format!("C2{central_users:011}"), user_record(central_users, &[g]))
+                .put(
+                    "user",
+                    &format!("C2{central_users:011}"),
+                    user_record(central_users, &[g]),
+                )
                 .unwrap();
         }
         if central_users > 0 && rng.random_bool(0.3) {
@@ -287,11 +375,20 @@ async fn after_any_fault_schedule_central_holds_each_event_once_and_the_data_mat
         let _ = &faults;
     }
     let store_last = {
-        let (_, body) = r.gw().get("/api/status", Some(&r.token)).await;
+        let (_, body) = r.gw().get("/api/status", Some(&r.token().await)).await;
         body["outbox_pending"].as_u64().unwrap_or(0)
     };
     assert_eq!(store_last, 0);
-    let last_seq = r.central.snapshot().gateways.values().next().unwrap().events.last().map_or(0, |e| e.seq);
+    let last_seq = r
+        .central
+        .snapshot()
+        .gateways
+        .values()
+        .next()
+        .unwrap()
+        .events
+        .last()
+        .map_or(0, |e| e.seq);
     assert_events_once(&r.central, last_seq);
     eprintln!("seed {seed}: {central_users} central users, {site_users} site users, {last_seq} events");
 }
@@ -303,17 +400,26 @@ async fn bad_central_input_is_refused_or_quarantined_and_the_rest_applies() {
     for fault in [
         Fault::MalformedJson,
         Fault::UnknownKind,
-        Fault::InvalidRecord { field: BadField::Email },
-        Fault::InvalidRecord { field: BadField::LongGivenName },
+        Fault::InvalidRecord {
+            field: BadField::Email,
+        },
+        Fault::InvalidRecord {
+            field: BadField::LongGivenName,
+        },
         Fault::CursorBackwards,
         Fault::OversizePage,
     ] {
         r.central.faults().push(FaultRule::once(Endpoint::Changes, fault));
         let n = r.central.seq() + 1;
-        r.central.put("user", &format!("C3{n:011}"), user_record(n, &[])).unwrap();
+        r.central
+            .put("user", &format!("C3{n:011}"), user_record(n, &[]))
+            .unwrap();
         r.settle().await;
         // The good record next to the bad one arrived.
-        let (s, body) = r.gw().get(&format!("/api/users/C3{n:011}"), Some(&r.token)).await;
+        let (s, body) = r
+            .gw()
+            .get(&format!("/api/users/C3{n:011}"), Some(&r.token().await))
+            .await;
         assert_eq!(s, StatusCode::OK, "the good record applied: {body}");
     }
     r.assert_same_data().await;
@@ -342,12 +448,18 @@ async fn a_rejected_event_is_a_dead_letter_and_the_events_behind_it_go_on() {
         gw.users.contains_key(&canonical(&a)) ^ gw.users.contains_key(&canonical(&b)),
         "one was rejected, the other went on"
     );
-    assert_eq!(r.outbox().await, 0, "the rejected event left the outbox for the dead letters");
+    assert_eq!(
+        r.outbox().await,
+        0,
+        "the rejected event left the outbox for the dead letters"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_gateways_never_enroll_more_than_a_links_cap_between_them() {
-    let central = TestCentral::start(TestCentralOptions::default()).await.expect("central");
+    let central = TestCentral::start(TestCentralOptions::default())
+        .await
+        .expect("central");
     let clock = ManualClock::new(OffsetDateTime::now_utc());
     let link = Uuid::now_v7();
     let token = "capcapcapcapcapcapcap0123";
@@ -395,7 +507,12 @@ async fn two_gateways_never_enroll_more_than_a_links_cap_between_them() {
     assert!(ok <= 12, "{ok} enrollments through a link capped at 12");
     assert!(ok >= 2, "both gateways could enroll within their leases ({ok})");
     let snap = central.snapshot();
-    let granted: u32 = snap.leases.iter().filter(|l| l.link_id == link).map(|l| l.granted).sum();
+    let granted: u32 = snap
+        .leases
+        .iter()
+        .filter(|l| l.link_id == link)
+        .map(|l| l.granted)
+        .sum();
     assert!(granted <= 12, "leases {granted} within the cap");
 }
 
@@ -417,9 +534,21 @@ async fn a_day_long_outage_then_the_backlog_drains_in_order_with_clocks_an_hour_
         r.clock.advance(time::Duration::minutes(30));
         tokio::time::sleep(Duration::from_millis(60)).await;
     }
-    assert!(r.outbox().await >= 30, "nothing was lost or sent while central was down");
+    assert!(
+        r.outbox().await >= 30,
+        "nothing was lost or sent while central was down"
+    );
     r.central.faults().clear();
     r.settle().await;
-    let last = r.central.snapshot().gateways.values().next().unwrap().events.last().map_or(0, |e| e.seq);
+    let last = r
+        .central
+        .snapshot()
+        .gateways
+        .values()
+        .next()
+        .unwrap()
+        .events
+        .last()
+        .map_or(0, |e| e.seq);
     assert_events_once(&r.central, last);
 }

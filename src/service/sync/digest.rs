@@ -83,27 +83,32 @@ mod erased {
 }
 
 impl Services {
+    /// The central records of one kind held here, as (central ID, wire record).
+    pub async fn sync_records(&self, kind: &'static str) -> ServiceResult<Vec<(String, serde_json::Value)>> {
+        Ok(self
+            .store
+            .read(move |tx| {
+                let mut records = Vec::new();
+                for (id, entry) in store::sync::central_of_kind(tx, kind)? {
+                    if entry.deleted {
+                        continue;
+                    }
+                    if let Some(v) = wire_of(tx, kind, &entry.local)? {
+                        records.push((id, v));
+                    }
+                }
+                Ok(records)
+            })
+            .await?)
+    }
+
     /// Per kind (credentials aside: they are sealed per gateway), the count and checksum of the
     /// central records held here, over (central ID, wire record).
     pub async fn sync_digest(&self) -> ServiceResult<BTreeMap<String, KindDigest>> {
-        Ok(self
-            .store
-            .read(|tx| {
-                let mut out = BTreeMap::new();
-                for kind in KINDS.iter().filter(|k| **k != "credential") {
-                    let mut records = Vec::new();
-                    for (id, entry) in store::sync::central_of_kind(tx, kind)? {
-                        if entry.deleted {
-                            continue;
-                        }
-                        if let Some(v) = wire_of(tx, kind, &entry.local)? {
-                            records.push((id, v));
-                        }
-                    }
-                    out.insert((*kind).to_string(), kind_digest(records));
-                }
-                Ok(out)
-            })
-            .await?)
+        let mut out = BTreeMap::new();
+        for kind in KINDS.iter().filter(|k| **k != "credential") {
+            out.insert((*kind).to_string(), kind_digest(self.sync_records(kind).await?));
+        }
+        Ok(out)
     }
 }

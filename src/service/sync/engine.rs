@@ -61,11 +61,14 @@ impl Services {
         Ok(self.store.read(store::sync::get_state).await?)
     }
 
-    /// Apply one pulled page, its cursor and its epoch in one write transaction. `asked` is the
-    /// cursor the page answers. A cursor that went backwards is refused and nothing applied.
+    /// Apply one pulled page, its cursor and its epoch in one write transaction. `asked` and
+    /// `asked_epoch` are what the page answers. Refused, nothing applied: a cursor that went
+    /// backwards, and a page of another epoch than the one asked for (a new epoch comes only as
+    /// `refetch`, so a stale or replayed page can never pass for a full snapshot).
     pub async fn apply_central_page(
         &self,
         asked: Option<String>,
+        asked_epoch: Option<String>,
         page: ChangesPage,
         gateway_key: Option<KeyPair>,
     ) -> ServiceResult<PageReport> {
@@ -76,6 +79,17 @@ impl Services {
                 let mut state = store::sync::get_state(tx)?;
                 if state.joined.is_none() {
                     return Err(ServiceError::Domain(DomainError::Conflict("this gateway has left its site".into())));
+                }
+                if let Some(asked_epoch) = &asked_epoch
+                    && asked_epoch != &page.epoch
+                {
+                    return Err(bad(
+                        "epoch",
+                        format!(
+                            "the central system answered for epoch {:?} when asked for {asked_epoch:?}; nothing applied",
+                            page.epoch
+                        ),
+                    ));
                 }
                 let same_epoch = state.epoch.as_deref() == Some(page.epoch.as_str());
                 if page.epoch.is_empty() || page.epoch.len() > 128 {
@@ -132,9 +146,8 @@ impl Services {
         self.store
             .write(move |tx| {
                 let mut state = store::sync::get_state(tx)?;
-                if let Some(e) = epoch.filter(|e| !e.is_empty() && e.len() <= 128) {
-                    state.epoch = Some(e);
-                }
+                // Without an epoch named, ask with none: the next page names it.
+                state.epoch = epoch.filter(|e| !e.is_empty() && e.len() <= 128);
                 state.cursor = None;
                 state.generation += 1;
                 state.refetching = true;

@@ -11,7 +11,12 @@ use crate::sync::seal;
 /// Queue `user.pin_issued` for a PIN made here. When the gateway has joined a site the PIN goes
 /// with it, sealed to the central system's key, so the central system knows it too; standalone,
 /// the event only says a PIN was issued.
-pub fn pin_issued(tx: &WriteTransaction, user: &UserId, pin: &str, now: OffsetDateTime) -> Result<u64, StoreError> {
+pub fn pin_issued(
+    tx: &WriteTransaction,
+    user: &UserId,
+    pin: &str,
+    now: OffsetDateTime,
+) -> Result<u64, StoreError> {
     let mut payload = json!({ "user_id": user });
     if let Some(site) = store::sync::get_state(tx)?.joined {
         match seal::seal(&site.central_public_key, pin) {

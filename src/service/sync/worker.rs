@@ -286,6 +286,7 @@ async fn cycle(
         };
         writes.borrow_and_update();
         let asked = state.cursor.clone();
+        let asked_epoch = state.epoch.clone();
         let request = client.changes(
             state.cursor.as_deref(),
             state.epoch.as_deref(),
@@ -301,7 +302,7 @@ async fn cycle(
         match page {
             Ok(page) => {
                 let report = svc
-                    .apply_central_page(asked, page, pair.clone())
+                    .apply_central_page(asked, asked_epoch, page, pair.clone())
                     .await
                     .map_err(|e| ("pull", CentralError::BadAnswer(e.to_string())))?;
                 if report.outcome.quarantined > 0 {

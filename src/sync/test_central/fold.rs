@@ -80,7 +80,7 @@ impl State {
         *spent = true;
         let credential = crate::keys::new_token();
         self.gateways.insert(
-            req.gateway_id,
+            req.gateway_id.clone(),
             Gateway {
                 name: name.to_string(),
                 public_key: req.public_key.clone(),
@@ -93,21 +93,21 @@ impl State {
     }
 
     /// The gateway a bearer credential belongs to, and whether it is still active.
-    pub fn authenticate(&self, credential: &str) -> Option<(Uuid, bool)> {
+    pub fn authenticate(&self, credential: &str) -> Option<(String, bool)> {
         let want: [u8; 32] = Sha256::digest(credential.as_bytes()).into();
         self.gateways.iter().find_map(|(id, g)| {
             let have = hex32(&g.credential_sha256)?;
-            crate::keys::tags_equal(&want, &have).then_some((*id, g.active))
+            crate::keys::tags_equal(&want, &have).then_some((id.clone(), g.active))
         })
     }
 
     /// Revoke a gateway and give back its unused slots.
-    pub fn leave(&mut self, gateway: Uuid, req: &LeaveRequest) {
-        if let Some(g) = self.gateways.get_mut(&gateway) {
+    pub fn leave(&mut self, gateway: &str, req: &LeaveRequest) {
+        if let Some(g) = self.gateways.get_mut(gateway) {
             g.active = false;
         }
         for (link, per_gateway) in &mut self.leases {
-            if let Some(lease) = per_gateway.get_mut(&gateway) {
+            if let Some(lease) = per_gateway.get_mut(gateway) {
                 if let Some(c) = req.consumed.iter().find(|c| c.link_id == *link) {
                     lease.consumed = lease.consumed.max(c.consumed);
                 }
@@ -120,7 +120,7 @@ impl State {
     /// index in the batch and seq.
     pub fn fold_events(
         &mut self,
-        gateway: Uuid,
+        gateway: &str,
         events: &[WireEvent],
         forced: impl Fn(usize, u64) -> Option<String>,
         now: OffsetDateTime,
@@ -164,7 +164,7 @@ impl State {
 
     fn fold_one(
         &mut self,
-        gateway: Uuid,
+        gateway: &str,
         event: &WireEvent,
         now: OffsetDateTime,
     ) -> Result<Option<String>, String> {
@@ -204,7 +204,7 @@ impl State {
 
     fn fold_user_created(
         &mut self,
-        gateway: Uuid,
+        gateway: &str,
         data: &Value,
         now: OffsetDateTime,
     ) -> Result<String, String> {
@@ -257,7 +257,7 @@ impl State {
     }
 
     /// Set one gateway's lease on a capped link; returns (granted, cap).
-    pub fn lease(&mut self, gateway: Uuid, req: &LeaseRequest) -> Result<(u32, u32), Refusal> {
+    pub fn lease(&mut self, gateway: &str, req: &LeaseRequest) -> Result<(u32, u32), Refusal> {
         let link_id = req.link_id.to_string();
         let cap = self
             .live("link", &link_id)
@@ -279,7 +279,7 @@ impl State {
             .min(available)
             .max(req.consumed);
         per_gateway.insert(
-            gateway,
+            gateway.to_string(),
             Lease {
                 consumed: req.consumed,
                 granted,

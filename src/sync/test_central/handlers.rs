@@ -74,7 +74,7 @@ pub(super) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Answer> {
 }
 
 /// The gateway a request's bearer credential names; a departed one only when `departed_ok`.
-fn gateway(shared: &Shared, headers: &HeaderMap, departed_ok: bool) -> Result<Uuid, Answer> {
+fn gateway(shared: &Shared, headers: &HeaderMap, departed_ok: bool) -> Result<String, Answer> {
     let credential = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -88,7 +88,7 @@ fn gateway(shared: &Shared, headers: &HeaderMap, departed_ok: bool) -> Result<Uu
     }
 }
 
-fn same_gateway(asked: Uuid, credential_of: Uuid) -> Result<(), Answer> {
+fn same_gateway(asked: &str, credential_of: &str) -> Result<(), Answer> {
     if asked == credential_of {
         Ok(())
     } else {
@@ -118,8 +118,8 @@ pub async fn leave(State(shared): Ctx, headers: HeaderMap, body: Bytes) -> Respo
     serve(&shared, Endpoint::Leave, async |_| {
         let gw = gateway(&shared, &headers, true)?;
         let req: LeaveRequest = parse(&body)?;
-        same_gateway(req.gateway_id, gw)?;
-        shared.change(|s| s.leave(gw, &req));
+        same_gateway(&req.gateway_id, &gw)?;
+        shared.change(|s| s.leave(&gw, &req));
         Ok(Answer::empty(StatusCode::NO_CONTENT))
     })
     .await
@@ -129,7 +129,7 @@ pub async fn events(State(shared): Ctx, headers: HeaderMap, body: Bytes) -> Resp
     serve(&shared, Endpoint::Events, async |fault| {
         let gw = gateway(&shared, &headers, false)?;
         let batch: EventBatch = parse(&body)?;
-        same_gateway(batch.gateway_id, gw)?;
+        same_gateway(&batch.gateway_id, &gw)?;
         if batch.events.len() > PUSH_BATCH_MAX {
             return Err(Answer::problem(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -146,7 +146,7 @@ pub async fn events(State(shared): Ctx, headers: HeaderMap, body: Bytes) -> Resp
             _ => None,
         };
         let now = shared.now();
-        let results = shared.change(|s| s.fold_events(gw, &batch.events, forced, now));
+        let results = shared.change(|s| s.fold_events(&gw, &batch.events, forced, now));
         Ok(Answer::json(
             StatusCode::OK,
             &EventResults {
@@ -162,7 +162,7 @@ pub async fn leases(State(shared): Ctx, headers: HeaderMap, body: Bytes) -> Resp
     serve(&shared, Endpoint::Leases, async |_| {
         let gw = gateway(&shared, &headers, false)?;
         let req: LeaseRequest = parse(&body)?;
-        let (granted, cap) = shared.change(|s| s.lease(gw, &req))?;
+        let (granted, cap) = shared.change(|s| s.lease(&gw, &req))?;
         Ok(Answer::json(
             StatusCode::OK,
             &LeaseGrant {
@@ -253,7 +253,7 @@ pub async fn changes(State(shared): Ctx, headers: HeaderMap, uri: Uri) -> Respon
                 .last_pages
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .insert(gw, page.clone());
+                .insert(gw.clone(), page.clone());
         }
         if matches!(fault, Some(Fault::OversizePage)) {
             let mut value = serde_json::to_value(&page).map_err(internal)?;

@@ -30,7 +30,7 @@ pub struct Snapshot {
     /// over (central ID, wire record). For `credential`, whose wire form is sealed afresh for
     /// each gateway, the digested record is `{"pin": true|false, "otp_expires_at": <time>|null}`.
     pub kinds: BTreeMap<String, KindDigest>,
-    pub gateways: BTreeMap<Uuid, GatewaySnapshot>,
+    pub gateways: BTreeMap<String, GatewaySnapshot>,
     pub leases: Vec<LeaseSnapshot>,
     pub faults_fired: Vec<Fired>,
     pub faults_left: Vec<FaultRule>,
@@ -60,7 +60,7 @@ pub struct RejectedEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaseSnapshot {
     pub link_id: Uuid,
-    pub gateway_id: Uuid,
+    pub gateway_id: String,
     pub consumed: u32,
     pub granted: u32,
 }
@@ -74,7 +74,7 @@ pub struct Shared {
     skew: Mutex<time::Duration>,
     state_file: Option<PathBuf>,
     /// The page last answered to each gateway, for the repeat-page fault.
-    pub last_pages: Mutex<HashMap<Uuid, ChangesPage>>,
+    pub last_pages: Mutex<HashMap<String, ChangesPage>>,
     pub key: KeyPair,
 }
 
@@ -216,7 +216,7 @@ impl Shared {
                             .collect(),
                         users: ev.users,
                     };
-                    (*id, snap)
+                    (id.clone(), snap)
                 })
                 .collect();
             let leases = s
@@ -225,7 +225,7 @@ impl Shared {
                 .flat_map(|(link, m)| {
                     m.iter().map(|(gw, l)| LeaseSnapshot {
                         link_id: *link,
-                        gateway_id: *gw,
+                        gateway_id: gw.clone(),
                         consumed: l.consumed,
                         granted: l.granted,
                     })

@@ -108,10 +108,10 @@ pub struct State {
     pub central_secret: String,
     /// SHA-256 (hex) of each site token → spent.
     pub site_tokens: BTreeMap<String, bool>,
-    pub gateways: BTreeMap<Uuid, Gateway>,
-    pub events: BTreeMap<Uuid, GatewayEvents>,
+    pub gateways: BTreeMap<String, Gateway>,
+    pub events: BTreeMap<String, GatewayEvents>,
     /// link → gateway → lease.
-    pub leases: BTreeMap<Uuid, BTreeMap<Uuid, Lease>>,
+    pub leases: BTreeMap<Uuid, BTreeMap<String, Lease>>,
     /// Enrollments through a link made on the central side itself (not by a gateway).
     pub direct_uses: BTreeMap<Uuid, u32>,
     #[serde(default)]
@@ -361,8 +361,8 @@ impl State {
             .flat_map(|m| m.iter().filter_map(|(id, s)| s.record.as_ref().map(|r| (id, r))))
     }
 
-    pub fn gateway_events(&mut self, gateway: Uuid) -> &mut GatewayEvents {
-        self.events.entry(gateway).or_default()
+    pub fn gateway_events(&mut self, gateway: &str) -> &mut GatewayEvents {
+        self.events.entry(gateway.to_string()).or_default()
     }
 }
 
