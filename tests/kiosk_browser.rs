@@ -332,10 +332,10 @@ fn serve_clock_requests(dir: &Path, clock: &ManualClock) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kiosk_ui_works_in_a_real_browser() {
     if std::env::var_os("SITEGATE_SKIP_BROWSER").is_some() {
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("SITEGATE_SKIP_BROWSER is set: the kiosk's browser tests did not run");
-        }
+        common::skip::skipped(
+            "tests/kiosk_browser.rs",
+            "SITEGATE_SKIP_BROWSER is set: the kiosk's browser tests did not run",
+        );
         return;
     }
     let dir = browser_dir();

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod printer;
+pub mod skip;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
