@@ -100,7 +100,11 @@ async fn handle(stream: UnixStream, services: Services) -> std::io::Result<()> {
         .await?;
     let answer = match serde_json::from_str::<AdminRequest>(&line) {
         Ok(req) => {
-            tracing::info!(command = ?std::mem::discriminant(&req), "technician command");
+            tracing::info!(
+                command = req.name(),
+                "technician command: sitegate {}",
+                req.name()
+            );
             match execute(&services, req).await {
                 Ok(r) => Answer::Ok(Box::new(r)),
                 Err(e) => Answer::Error(e.into()),

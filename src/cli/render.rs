@@ -16,8 +16,8 @@ fn user_line(u: &User) -> String {
         "{:<12} {:<10} {:<12} {:<11} {}",
         u.id.to_string(),
         u.role.as_str(),
-        format!("{:?}", u.access_level).to_lowercase(),
-        format!("{:?}", u.status).to_lowercase(),
+        u.access_level.as_str(),
+        u.status.as_str(),
         u.name.full()
     )
 }
@@ -26,7 +26,7 @@ fn device_line(d: &crate::domain::device::Device) -> String {
     format!(
         "{:<36} {:<8} {:<9} {:<7} {:<20} {}{}",
         d.id,
-        format!("{:?}", d.kind).to_lowercase(),
+        d.kind.as_str(),
         crate::domain::device::state_str(d.state),
         d.comparison_code,
         d.name,
@@ -86,8 +86,8 @@ pub fn render(resp: &AdminResponse) -> String {
             let _ = writeln!(s, "Employer:  {}", u.employer.as_deref().unwrap_or("-"));
             let _ = writeln!(s, "Language:  {}", u.language.as_str());
             let _ = writeln!(s, "Role:      {}", u.role.as_str());
-            let _ = writeln!(s, "Access:    {}", format!("{:?}", u.access_level).to_lowercase());
-            let _ = writeln!(s, "Status:    {}", format!("{:?}", u.status).to_lowercase());
+            let _ = writeln!(s, "Access:    {}", u.access_level.as_str());
+            let _ = writeln!(s, "Status:    {}", u.status.as_str());
             let units: Vec<String> = p
                 .units
                 .iter()
@@ -108,13 +108,7 @@ pub fn render(resp: &AdminResponse) -> String {
             }
             for t in &p.training {
                 let due = t.due_at.map(|d| format!(" due {}", date(d))).unwrap_or_default();
-                let _ = writeln!(
-                    s,
-                    "  {:<10} {}{}",
-                    format!("{:?}", t.status).to_lowercase(),
-                    t.module.title,
-                    due
-                );
+                let _ = writeln!(s, "  {:<10} {}{}", t.status.as_str(), t.module.title, due);
             }
             let _ = writeln!(s, "Activity (newest first):");
             for a in &p.activity {

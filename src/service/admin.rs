@@ -104,6 +104,41 @@ pub enum AdminRequest {
     },
 }
 
+impl AdminRequest {
+    /// The command as the technician typed it (`user add`, `device approve`), for log lines.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AdminRequest::Init { .. } => "init",
+            AdminRequest::UserAdd { .. } => "user add",
+            AdminRequest::UserList { .. } => "user list",
+            AdminRequest::UserShow { .. } => "user show",
+            AdminRequest::UserDeactivate { .. } => "user deactivate",
+            AdminRequest::UserPin { .. } => "user pin",
+            AdminRequest::UserOtp { .. } => "user otp",
+            AdminRequest::UnitAdd { .. } => "unit add",
+            AdminRequest::UnitList { .. } => "unit list",
+            AdminRequest::TrainingAdd { .. } => "training add",
+            AdminRequest::TrainingAssign { .. } => "training assign",
+            AdminRequest::TrainingList => "training list",
+            AdminRequest::DeviceList => "device list",
+            AdminRequest::DeviceChange { change, .. } => match change {
+                DeviceChange::Approve => "device approve",
+                DeviceChange::Reject => "device reject",
+                DeviceChange::Revoke => "device revoke",
+                DeviceChange::Rename(_) => "device rename",
+                DeviceChange::Room(_) => "device room",
+            },
+            AdminRequest::LinkAdd { .. } => "link add",
+            AdminRequest::LinkList => "link list",
+            AdminRequest::LinkShow { .. } => "link show",
+            AdminRequest::LinkDeactivate { .. } => "link deactivate",
+            AdminRequest::LinkReactivate { .. } => "link reactivate",
+            AdminRequest::LinkPin { pinned: true, .. } => "link pin",
+            AdminRequest::LinkPin { pinned: false, .. } => "link pin --off",
+        }
+    }
+}
+
 /// A new access link as typed on the command line: units by name or UUID.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewLinkRef {
