@@ -29,7 +29,7 @@ impl From<ServiceError> for CommandError {
     fn from(e: ServiceError) -> Self {
         let exit_code = match &e {
             ServiceError::Domain(_) | ServiceError::NotFound { .. } | ServiceError::Duplicate { .. } => 2,
-            ServiceError::AlreadyInitialized => 2,
+            ServiceError::AlreadyInitialized { .. } => 2,
             _ => 1,
         };
         let message = match &e {

@@ -1,5 +1,6 @@
 //! What a technician meets on the first day, run as the real binary: the words the CLI prints
-//! are the words it takes, and log lines name commands as typed.
+//! are the words it takes, log lines name commands as typed, and a second `init` says which admin
+//! exists and what it did.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -209,4 +210,45 @@ fn technician_commands_are_logged_as_the_technician_typed_them() {
     assert!(log.contains("technician command: sitegate unit add"), "{log}");
     assert!(!log.contains("Discriminant"), "{log}");
     s.stop();
+}
+
+#[test]
+fn init_again_names_the_admin_who_exists_and_what_it_did() {
+    let b = Box::new();
+    let first = b.ok(&["init", "--given-name", "Ana", "--family-name", "Silva"]);
+    let id = first
+        .strip_prefix("Created admin ")
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_string();
+
+    // Other names, while Ana has not exchanged her code: nobody new, a new code for Ana.
+    let again = b.ok(&["init", "--given-name", "Bruno", "--family-name", "Costa"]);
+    assert!(
+        again.contains(&format!("An admin already exists: {id} (Ana Silva)")),
+        "{again}"
+    );
+    assert!(again.contains("No admin was created"), "{again}");
+    assert!(again.contains("Bruno Costa, was not used"), "{again}");
+    assert!(again.contains("the earlier code no longer works"), "{again}");
+    assert!(again.contains("One-time bootstrap code: "), "{again}");
+    let list = b.ok(&["user", "list"]);
+    assert!(!list.contains("Bruno"), "{list}");
+    assert!(list.contains("(1 users)"), "{list}");
+
+    // Once Ana has a PIN, init changes nothing and says who is there.
+    b.ok(&["user", "pin", &id]);
+    let out = b
+        .cmd(&["init", "--given-name", "Bruno", "--family-name", "Costa"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("admin {id} (Ana Silva) exists")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    assert!(b.ok(&["user", "list"]).contains("(1 users)"));
 }

@@ -40,17 +40,26 @@ pub fn render(resp: &AdminResponse) -> String {
     let mut s = String::new();
     match resp {
         AdminResponse::Bootstrap(b) => {
-            let _ = writeln!(
-                s,
-                "{} admin {} ({})",
-                if b.reissued {
-                    "Re-issued a code for"
-                } else {
-                    "Created"
-                },
-                b.user.id,
-                b.user.name.full()
-            );
+            if b.reissued {
+                let _ = writeln!(
+                    s,
+                    "An admin already exists: {} ({}), who has not exchanged a bootstrap code yet.",
+                    b.user.id,
+                    b.user.name.full()
+                );
+                let unused = b
+                    .unused_name
+                    .as_ref()
+                    .map(|n| format!(" (the name given, {n}, was not used)"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    s,
+                    "No admin was created{unused}: this issued a new code for {}; the earlier code no longer works.",
+                    b.user.id
+                );
+            } else {
+                let _ = writeln!(s, "Created admin {} ({})", b.user.id, b.user.name.full());
+            }
             let _ = writeln!(s, "One-time bootstrap code: {}", b.code);
             let _ = writeln!(
                 s,

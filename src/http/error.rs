@@ -193,7 +193,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::UserDeactivated(_) => {
                 ApiError::new(StatusCode::FORBIDDEN, "user_deactivated", e.to_string())
             }
-            ServiceError::AlreadyInitialized => {
+            ServiceError::AlreadyInitialized { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "already_initialized", e.to_string())
             }
             ServiceError::LoginThrottled { retry_after_secs } => {

@@ -20,8 +20,12 @@ pub enum ServiceError {
     Forbidden(String),
     #[error("user {0} is deactivated")]
     UserDeactivated(String),
-    #[error("sitegate is already initialised: an admin exists")]
-    AlreadyInitialized,
+    /// `init` found an admin who has a PIN: it changed nothing.
+    #[error(
+        "sitegate is already initialised: admin {id} ({name}) exists and has a PIN; nothing was changed \
+         (a new PIN for them: `sitegate user pin {id}`; another admin: `sitegate user add --role admin ...`)"
+    )]
+    AlreadyInitialized { id: String, name: String },
     /// No access link has this token.
     #[error("no access link has this address")]
     LinkUnknown,
