@@ -188,6 +188,9 @@ impl From<ServiceError> for ApiError {
                 "invalid_credentials",
                 "the ID or PIN is not right",
             ),
+            ServiceError::InvalidBootstrapCode => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_bootstrap_code", e.to_string())
+            }
             ServiceError::Unauthenticated => ApiError::unauthenticated(),
             ServiceError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
             ServiceError::UserDeactivated(_) => {

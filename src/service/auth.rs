@@ -215,7 +215,7 @@ impl Services {
                 audit.source = source;
                 store::audit::append_audit(tx, &audit)?;
                 if !good {
-                    return Ok(Err(ServiceError::InvalidCredentials));
+                    return Ok(Err(ServiceError::InvalidBootstrapCode));
                 }
                 let (pin, pin_tag) = draw_unique_pin(&svc, tx, svc.settings.pin_length)?;
                 store::credentials::set_pin(tx, &user_id, pin_tag)?;

@@ -14,6 +14,11 @@ pub enum ServiceError {
     /// Sign-in failed; deliberately says nothing about which part was wrong.
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// A bootstrap code was refused; like a sign-in it does not say whether the ID or the code was wrong.
+    #[error(
+        "the ID or the bootstrap code is not right, or the code has expired or was used already (`sitegate init` issues a new one)"
+    )]
+    InvalidBootstrapCode,
     #[error("not signed in, or the session has ended")]
     Unauthenticated,
     #[error("this needs one of the roles: {0}")]
