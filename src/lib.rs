@@ -294,14 +294,31 @@ pub async fn run(
 
     if options.demo {
         match services.seed_demo().await.map_err(StartError::Demo)? {
-            Some(login) => {
+            service::demo::DemoSeed::Seeded(login) => {
                 #[allow(clippy::print_stdout)] // the contract: the demo's staff login is printed on stdout
                 {
                     println!("Demo staff sign-in: ID {}  PIN {}", login.user_id, login.pin);
                 }
                 tracing::info!(user_id = %login.user_id, pin = %login.pin, "demo data seeded; demo staff sign-in (a demo: this PIN is not secret)");
             }
-            None => tracing::info!("demo data already present"),
+            service::demo::DemoSeed::Present { staff_id: Some(id) } => {
+                let state_flag = config
+                    .state_dir
+                    .as_ref()
+                    .map(|d| format!(" --state-dir {}", d.display()))
+                    .unwrap_or_default();
+                #[allow(clippy::print_stdout)] // the demo's staff login is printed on stdout
+                {
+                    println!(
+                        "Demo data already present. Demo staff ID {id}; its PIN was shown at the first start. \
+                         A new PIN: sitegate{state_flag} user pin {id}"
+                    );
+                }
+                tracing::info!(user_id = %id, "demo data already present; a new PIN for the demo staff: sitegate user pin {id}");
+            }
+            service::demo::DemoSeed::Present { staff_id: None } => {
+                tracing::info!("demo data already present")
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 //! What a technician meets on the first day, run as the real binary: the words the CLI prints
-//! are the words it takes, log lines name commands as typed, and a second `init` says which admin
-//! exists and what it did.
+//! are the words it takes, log lines name commands as typed, a second `serve --demo` still says
+//! who the demo staff is, and a second `init` says which admin exists and what it did.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -14,9 +14,10 @@ struct Box {
     tmp: tempfile::TempDir,
 }
 
-/// A running `sitegate serve`, its log in a file.
+/// A running `sitegate serve`, its stdout and stderr in files.
 struct Serving {
     child: Child,
+    out: PathBuf,
     log: PathBuf,
 }
 
@@ -28,6 +29,10 @@ impl Drop for Serving {
 }
 
 impl Serving {
+    fn stdout(&self) -> String {
+        std::fs::read_to_string(&self.out).unwrap_or_default()
+    }
+
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -126,6 +131,7 @@ impl Box {
 
     fn serve(&self, extra: &[&str]) -> Serving {
         let n = std::fs::read_dir(self.tmp.path()).unwrap().count();
+        let out = self.tmp.path().join(format!("serve-{n}.out"));
         let log = self.tmp.path().join(format!("serve-{n}.log"));
         let https = format!("127.0.0.1:{}", free_port());
         let kiosk = format!("127.0.0.1:{}", free_port());
@@ -134,11 +140,11 @@ impl Box {
         let child = self
             .cmd(&args)
             .env("SITEGATE_LOG", "info")
-            .stdout(Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        let mut s = Serving { child, log };
+        let mut s = Serving { child, out, log };
         s.wait_for_log("sitegate ready");
         s
     }
@@ -210,6 +216,30 @@ fn technician_commands_are_logged_as_the_technician_typed_them() {
     assert!(log.contains("technician command: sitegate unit add"), "{log}");
     assert!(!log.contains("Discriminant"), "{log}");
     s.stop();
+}
+
+#[test]
+fn a_second_demo_start_names_the_demo_staff_and_how_to_get_a_pin() {
+    let b = Box::new();
+    let first = b.serve(&["--demo"]);
+    let out = first.stdout();
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("Demo staff sign-in: ID "))
+        .unwrap_or_else(|| panic!("{out}"));
+    let id = line.split_whitespace().nth(4).unwrap().to_string();
+    first.stop();
+
+    let second = b.serve(&["--demo"]);
+    let out = second.stdout();
+    assert!(out.contains(&format!("Demo staff ID {id}")), "{out}");
+    let state = b.state();
+    let how = format!("sitegate --state-dir {} user pin {id}", state.display());
+    assert!(out.contains(&how), "{out}");
+    // The command it names works, on the gateway that printed it.
+    let pin = b.ok(&["user", "pin", &id]);
+    assert!(pin.starts_with(&format!("New VR PIN for {id}: ")), "{pin}");
+    second.stop();
 }
 
 #[test]
