@@ -7,6 +7,8 @@ mod healthcheck;
 mod print;
 mod render;
 mod render_links;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 
