@@ -256,6 +256,9 @@ pub struct EnrollBadgeOut {
     /// The printer it goes to: `kiosk` (beside the kiosk screen) or `gate` (picked up at the
     /// gate's kiosk, for a phone enrollment).
     pub pickup: Option<&'static str>,
+    /// Set when the badge has characters that will print as empty boxes (staff are told);
+    /// null otherwise.
+    pub missing_glyphs: Option<super::badges::MissingGlyphsOut>,
 }
 
 impl EnrollBadgeOut {
@@ -268,6 +271,7 @@ impl EnrollBadgeOut {
                 preview_url: kiosk.then(|| format!("/api/kiosk/print-jobs/{}/badge.png", i.job.id)),
                 job: Some(KioskJobOut::from(&i.job)),
                 pickup: Some(if kiosk { "kiosk" } else { "gate" }),
+                missing_glyphs: super::badges::MissingGlyphsOut::new(&i.missing_glyphs),
             },
             EnrollmentBadge::Kept { serial } => EnrollBadgeOut {
                 status: EnrollBadgeStatus::Kept,
@@ -275,6 +279,7 @@ impl EnrollBadgeOut {
                 job: None,
                 preview_url: None,
                 pickup: None,
+                missing_glyphs: None,
             },
             EnrollmentBadge::Unavailable => EnrollBadgeOut {
                 status: EnrollBadgeStatus::Unavailable,
@@ -282,6 +287,7 @@ impl EnrollBadgeOut {
                 job: None,
                 preview_url: None,
                 pickup: None,
+                missing_glyphs: None,
             },
         }
     }
