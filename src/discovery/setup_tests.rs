@@ -2,13 +2,15 @@ use std::net::SocketAddr;
 
 use super::*;
 
+/// A live link as the kernel shows it: flags `0x1003` (no running bit there), operstate `up`.
 fn link(name: &str, addrs: &[&str]) -> Link {
     Link {
         name: name.into(),
         addrs: addrs.iter().map(|a| a.parse().unwrap()).collect(),
+        running: true,
         ..Link::default()
     }
-    .with_flags(0x1043)
+    .with_flags(0x1003)
 }
 
 fn ctx(listen: &str) -> SetupContext {
