@@ -155,7 +155,6 @@ pub fn site_settings(config: &Config) -> SiteSettings {
             contact_required: config.enrollment.contact_required,
         },
         kiosk_idle_seconds: config.kiosk.idle_seconds,
-        public_base_url: public_base_url(config),
         credentials: credential_settings(config),
         classroom: classroom_settings(config),
     }
@@ -203,12 +202,17 @@ pub fn credential_settings(config: &Config) -> service::CredentialSettings {
     }
 }
 
-/// The HTTPS address phones reach, from the first configured public host name and the listen port.
-fn public_base_url(config: &Config) -> Option<String> {
-    let host = config.server.public_hostnames.first()?;
-    Some(match config.server.listen.port() {
-        443 => format!("https://{host}"),
-        port => format!("https://{host}:{port}"),
+/// Where phones on the site LAN open a gateway whose HTTPS listener is on `listen`: the first of
+/// `server.public_hostnames`, else the LAN address discovery chooses (read anew each time).
+pub fn public_url(config: &Config, listen: SocketAddr) -> service::PublicUrl {
+    let interfaces = config.discovery.interfaces.clone();
+    let hostnames = config.server.public_hostnames.clone();
+    service::PublicUrl::new(move || {
+        let links = discovery::interfaces::read_links().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot list network interfaces");
+            Vec::new()
+        });
+        discovery::setup::phone_url(&links, listen, &interfaces, &hostnames)
     })
 }
 
@@ -275,15 +279,16 @@ pub async fn run(
     let fingerprint = tls.fingerprint.base64url();
     let clock = options.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
     let printing = printer::Printing::from_config(&config)?;
-    let services =
-        Services::new(store.clone(), clock, keys, site_settings(&config)).with_printing(printing.clone());
-    let gateway_id = config.site.id.clone().map_or_else(|| store.gateway_id(), Ok)?;
-
     let https_addr = listeners
         .https
         .local_addr()
         .map_err(|e| StartError::Serve("https", e))?;
     let kiosk_addr = listeners.kiosk.as_ref().and_then(|k| k.local_addr().ok());
+    let services = Services::new(store.clone(), clock, keys, site_settings(&config))
+        .with_printing(printing.clone())
+        .with_public_url(public_url(&config, https_addr));
+    let gateway_id = config.site.id.clone().map_or_else(|| store.gateway_id(), Ok)?;
+    let setup = discovery::setup_context(&config, https_addr, &gateway_id, &tls.fingerprint);
     tracing::info!(
         url = %format!("https://{https_addr}"),
         kiosk = %kiosk_addr.map(|a| format!("http://{a}")).unwrap_or_else(|| "off".into()),
@@ -333,7 +338,7 @@ pub async fn run(
         service::sweep::run(services.clone(), tasks.shutdown()),
     );
 
-    let discovery = discovery::start(&config, &tasks, https_addr, &gateway_id, &tls.fingerprint);
+    let discovery = discovery::start(&config, &tasks, setup, &gateway_id, &tls.fingerprint);
     let state = http::AppState::new(services, tasks.health(), fingerprint, gateway_id)
         .with_discovery(discovery)
         .with_kiosk_ui(http::kiosk::UiSource::from_config(config.kiosk.ui_dir.as_deref()));

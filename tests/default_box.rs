@@ -123,6 +123,62 @@ fn a_gateway_started_with_the_defaults_is_found_and_gives_urls_a_phone_can_open(
     assert!(shown.contains(&format!("{lan}/?fp={fp}")), "{shown}");
     assert!(shown.contains('█'), "a QR is drawn: {shown}");
 
+    // The demo's links, opened from the kiosk screen or from a laptop on the LAN, give the URL a
+    // phone on the LAN opens: the veth's address and the HTTPS port, not the kiosk's loopback.
+    let (s, links) = curl(&net.a, &["-b", &jar, &format!("{KIOSK}/api/links")]);
+    assert_eq!(s, 200, "{links}");
+    let urls: Vec<(String, String)> = links
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["id"].as_str().unwrap().to_string(),
+                l["url"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert!(!urls.is_empty(), "{links}");
+    for (l, (_, url)) in links.as_array().unwrap().iter().zip(&urls) {
+        assert_eq!(
+            url,
+            &format!("{lan}/enroll/{}", l["token"].as_str().unwrap()),
+            "{l}"
+        );
+    }
+    let session = sign_in(&net.b, &lan, &login, None);
+    let auth = format!("authorization: Bearer {}", session["token"].as_str().unwrap());
+    let (s, over_lan) = curl(&net.b, &["-H", &auth, &format!("{lan}/api/links")]);
+    assert_eq!(s, 200, "{over_lan}");
+    let lan_urls: Vec<(String, String)> = over_lan
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["id"].as_str().unwrap().to_string(),
+                l["url"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(lan_urls, urls, "the same URLs over HTTPS");
+    let (id, url) = &urls[0];
+    let (s, poster) = curl(&net.a, &["-b", &jar, &format!("{KIOSK}/api/links/{id}/poster")]);
+    assert_eq!(s, 200, "{poster}");
+    let poster = poster.as_str().unwrap();
+    assert!(
+        poster.contains(url.as_str()) && poster.contains("<svg"),
+        "{poster}"
+    );
+    assert!(!poster.contains("127.0.0.1"), "{poster}");
+    let out = sitegate(&net.a, &state, &["link", "show", id]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("URL:         {url}")),
+        "{}",
+        text(&out)
+    );
+
     let status = gateway.terminate(Duration::from_secs(20));
     assert!(status.success(), "{status:?}\n{}", gateway.transcript());
 }
