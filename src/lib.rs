@@ -289,13 +289,7 @@ pub async fn run(
         .with_public_url(public_url(&config, https_addr));
     let gateway_id = config.site.id.clone().map_or_else(|| store.gateway_id(), Ok)?;
     let setup = discovery::setup_context(&config, https_addr, &gateway_id, &tls.fingerprint);
-    tracing::info!(
-        url = %format!("https://{https_addr}"),
-        kiosk = %kiosk_addr.map(|a| format!("http://{a}")).unwrap_or_else(|| "off".into()),
-        fingerprint = %fingerprint,
-        fingerprint_hex = %tls.fingerprint.colon_hex(),
-        "sitegate serving https://{https_addr} with certificate fingerprint {fingerprint}"
-    );
+    log_serving(&setup, https_addr, kiosk_addr).await;
 
     if options.demo {
         match services.seed_demo().await.map_err(StartError::Demo)? {
@@ -384,6 +378,39 @@ pub async fn run(
     let _ = std::fs::remove_file(admin_socket::socket_path(&state_dir));
     tracing::info!("sitegate stopped");
     Ok(())
+}
+
+/// The start-up line: the URLs people can open (those of `sitegate info`), never the wildcard
+/// address the listener is bound to, and the certificate fingerprint.
+async fn log_serving(setup: &discovery::SetupContext, https: SocketAddr, kiosk: Option<SocketAddr>) {
+    let links = tokio::task::spawn_blocking(discovery::interfaces::read_links)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let info = setup.info(&links);
+    let kiosk = kiosk
+        .map(|a| format!("http://{a}"))
+        .unwrap_or_else(|| "off".into());
+    let fingerprint = &info.fingerprint;
+    if info.urls.is_empty() {
+        tracing::warn!(
+            listen = %https,
+            kiosk = %kiosk,
+            fingerprint = %fingerprint,
+            fingerprint_hex = %info.fingerprint_hex,
+            "sitegate serving HTTPS on {https}, but no URL is known (no LAN address): set server.public_hostnames or connect the site LAN; certificate fingerprint {fingerprint}"
+        );
+    } else {
+        let urls = info.urls.join(" ");
+        tracing::info!(
+            urls = %urls,
+            kiosk = %kiosk,
+            fingerprint = %fingerprint,
+            fingerprint_hex = %info.fingerprint_hex,
+            "sitegate serving {urls} with certificate fingerprint {fingerprint}"
+        );
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -98,6 +98,15 @@ fn a_gateway_started_with_the_defaults_is_found_and_gives_urls_a_phone_can_open(
     assert_eq!(found["served_fp"], found["properties"]["fp"], "{found}");
     let fp = found["properties"]["fp"].as_str().unwrap().to_string();
 
+    // The start-up log names the URL people can open, not the wildcard the listener is bound to.
+    let log = gateway.stderr();
+    let serving = log
+        .lines()
+        .find(|l| l.contains("sitegate serving"))
+        .unwrap_or_else(|| panic!("{log}"));
+    assert!(serving.contains(&format!("sitegate serving {lan} ")), "{serving}");
+    assert!(!serving.contains("0.0.0.0"), "{serving}");
+
     // Staff at the kiosk see it advertising and the URL to give a headset set up by hand.
     let jar = dir.path().join("kiosk.cookies").display().to_string();
     sign_in(&net.a, KIOSK, &login, Some(&jar));
