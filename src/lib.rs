@@ -286,7 +286,11 @@ pub async fn run(
     let kiosk_addr = listeners.kiosk.as_ref().and_then(|k| k.local_addr().ok());
     let services = Services::new(store.clone(), clock, keys, site_settings(&config))
         .with_printing(printing.clone())
-        .with_public_url(public_url(&config, https_addr));
+        .with_public_url(public_url(&config, https_addr))
+        .with_listening(service::admin::Listening {
+            https: https_addr,
+            kiosk: kiosk_addr,
+        });
     let gateway_id = config.site.id.clone().map_or_else(|| store.gateway_id(), Ok)?;
     let setup = discovery::setup_context(&config, https_addr, &gateway_id, &tls.fingerprint);
     log_serving(&setup, https_addr, kiosk_addr).await;

@@ -102,6 +102,8 @@ pub enum AdminRequest {
         link: String,
         pinned: bool,
     },
+    /// Where the running gateway listens (`sitegate healthcheck` asks it, whatever `--listen` was).
+    Listening,
 }
 
 /// A new access link as typed on the command line: units by name or UUID.
@@ -192,6 +194,17 @@ pub enum AdminResponse {
         usage: Box<LinkUsage>,
         base_url: Option<String>,
     },
+    /// `None` when asked of the store with no gateway running.
+    Listening {
+        listening: Option<Listening>,
+    },
+}
+
+/// The addresses a running gateway's listeners are bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listening {
+    pub https: std::net::SocketAddr,
+    pub kiosk: Option<std::net::SocketAddr>,
 }
 
 /// Run one technician command with the CLI as the actor.
@@ -321,6 +334,9 @@ pub async fn execute(svc: &Services, req: AdminRequest) -> ServiceResult<AdminRe
             };
             link_answer(svc, svc.update_link(actor, id, patch).await?).await
         }
+        AdminRequest::Listening => AdminResponse::Listening {
+            listening: svc.listening,
+        },
     })
 }
 

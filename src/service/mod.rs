@@ -162,6 +162,8 @@ pub struct Services {
     pub printing: Option<crate::printer::Printing>,
     /// Where phones open this gateway, for link URLs.
     pub public_url: PublicUrl,
+    /// Where this gateway listens; `None` where nothing serves (CLI on the store).
+    pub listening: Option<admin::Listening>,
 }
 
 impl Services {
@@ -174,7 +176,14 @@ impl Services {
             roster_events: roster_events::RosterEvents::default(),
             printing: None,
             public_url: PublicUrl::default(),
+            listening: None,
         }
+    }
+
+    /// The same services, knowing where the gateway listens.
+    pub fn with_listening(mut self, listening: admin::Listening) -> Services {
+        self.listening = Some(listening);
+        self
     }
 
     /// The same services, telling link URLs where phones open the gateway.
