@@ -40,9 +40,13 @@ const DRAIN: Duration = Duration::from_secs(10);
 /// Why the gateway could not start or keep running. Each is one line for the technician.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {source}; choose another with {flag} (config: {key})")]
     Bind {
         addr: SocketAddr,
+        /// The flag that sets this listener's address, e.g. `--listen`.
+        flag: &'static str,
+        /// Its config key, e.g. `server.listen`.
+        key: &'static str,
         source: std::io::Error,
     },
     #[error(
@@ -98,19 +102,22 @@ pub struct Listeners {
 impl Listeners {
     /// Bind the configured addresses.
     pub async fn bind(config: &Config) -> Result<Listeners, StartError> {
-        let bind = |addr: SocketAddr| async move {
-            TcpListener::bind(addr)
-                .await
-                .map_err(|source| StartError::Bind { addr, source })
+        let bind = |addr: SocketAddr, flag: &'static str, key: &'static str| async move {
+            TcpListener::bind(addr).await.map_err(|source| StartError::Bind {
+                addr,
+                flag,
+                key,
+                source,
+            })
         };
         if let Some(k) = config.server.kiosk_listen
             && !k.ip().is_loopback()
         {
             return Err(StartError::KioskNotLoopback(k));
         }
-        let https = bind(config.server.listen).await?;
+        let https = bind(config.server.listen, "--listen", "server.listen").await?;
         let kiosk = match config.server.kiosk_listen {
-            Some(addr) => Some(bind(addr).await?),
+            Some(addr) => Some(bind(addr, "--kiosk-listen", "server.kiosk_listen").await?),
             None => None,
         };
         Ok(Listeners { https, kiosk })

@@ -1,5 +1,6 @@
 //! The listeners as a technician meets them, with the real binary: `sitegate healthcheck` asks the
-//! gateway that runs (wherever `serve --listen` put it).
+//! gateway that runs (wherever `serve --listen` put it), and a busy port's one-line error names
+//! the flag and config key that change it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -149,4 +150,32 @@ fn healthcheck_asks_the_running_gateway_where_it_listens_and_says_when_none_runs
     assert!(!socket(&site.state).exists());
     let out = site.run(&["healthcheck"]);
     assert_one_line(&out, 1, &["not ready", "no gateway is running", "sitegate.sock"]);
+}
+
+#[test]
+fn a_busy_port_names_the_flag_and_the_config_key_that_change_it() {
+    let site = Site::new(free_port());
+    let held = TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = format!("127.0.0.1:{}", held.local_addr().unwrap().port());
+    let free = || format!("127.0.0.1:{}", free_port());
+
+    let out = site.run(&["serve", "--listen", &busy, "--kiosk-listen", &free()]);
+    assert_one_line(
+        &out,
+        2,
+        &["cannot listen on", &busy, "in use", "--listen", "server.listen"],
+    );
+    let out = site.run(&["serve", "--listen", &free(), "--kiosk-listen", &busy]);
+    assert_one_line(
+        &out,
+        2,
+        &[
+            "cannot listen on",
+            &busy,
+            "in use",
+            "--kiosk-listen",
+            "server.kiosk_listen",
+        ],
+    );
+    drop(held);
 }
