@@ -337,7 +337,8 @@ pub enum ConfigCmd {
 
 #[derive(Debug, Args)]
 pub struct HealthcheckArgs {
-    /// Gateway URL to ask (default: https on the configured listen port of this box).
+    /// Gateway URL to ask (default: the HTTPS port the gateway running on this state directory
+    /// listens on, asked over its socket).
     #[arg(long)]
     pub url: Option<String>,
 }

@@ -161,7 +161,8 @@ pub async fn admin(config: &Config, request: AdminRequest) -> Result<AdminRespon
         std::sync::Arc::new(crate::clock::SystemClock),
         std::sync::Arc::new(keys),
         crate::site_settings(config),
-    );
+    )
+    .with_public_url(crate::public_url(config, config.server.listen));
     execute(&services, request).await.map_err(CommandError::from)
 }
 

@@ -211,6 +211,11 @@ pub fn render(resp: &AdminResponse) -> String {
         AdminResponse::Link { .. } | AdminResponse::Links { .. } | AdminResponse::LinkReport { .. } => {
             s.push_str(&super::render_links::render(resp));
         }
+        AdminResponse::Listening { listening: Some(l) } => {
+            let kiosk = l.kiosk.map_or("off".to_string(), |k| format!("http://{k}"));
+            let _ = writeln!(s, "HTTPS: {}\nKiosk: {kiosk}", l.https);
+        }
+        AdminResponse::Listening { listening: None } => s.push_str("no gateway is running\n"),
     }
     s
 }

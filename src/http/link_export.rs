@@ -1,7 +1,7 @@
 //! A link's usage as CSV for spreadsheets, and its printable poster (HTML with an inline SVG QR, no outside resources).
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -11,6 +11,7 @@ use super::auth::rfc3339;
 use super::csv::{BOM, csv_response, row};
 use super::error::{ApiError, ApiResult, Problem};
 use super::links::{BaseUrl, link_id};
+use crate::discovery::setup::NO_PHONE_URL;
 use crate::domain::org::UnitKind;
 use crate::service::links::LinkUsage;
 
@@ -149,13 +150,15 @@ fn poster_csp() -> String {
     )
 }
 
-/// A printable poster for the link: its name, description, URL and QR.
+/// A printable poster for the link: its name, description, URL and QR. Refused with
+/// `no_public_url` when the gateway knows no address a phone on the site LAN can open.
 #[utoipa::path(get, path = "/api/links/{id}/poster", tag = "links",
     params(("id" = String, Path, format = Uuid, description = "Link ID")), responses(
     (status = 200, description = "A printable HTML page", content_type = "text/html", body = String),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "No address a phone on the site LAN can open is known (`no_public_url`)", body = Problem, content_type = "application/problem+json"),
     (status = 503, body = Problem, content_type = "application/problem+json"),
 ))]
 pub(super) async fn poster(
@@ -164,7 +167,9 @@ pub(super) async fn poster(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let d = state.services.link_detail(link_id(&id)?).await?;
-    let url = base.link(&d.link.token);
+    let url = base
+        .link(&d.link.token)
+        .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "no_public_url", NO_PHONE_URL))?;
     let svg = qr_svg(&url).ok_or_else(ApiError::internal)?;
     let html = poster_html(
         &state.services.settings.site_name,
