@@ -1,0 +1,162 @@
+//! What staff take out of the gateway about people, black-box against the real gateway: one
+//! name-search rule, blind to case and accents, for the staff user search and a class's check-in
+//! by name.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use common::Gateway;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sitegate::RunOptions;
+use sitegate::clock::ManualClock;
+use time::macros::datetime;
+
+/// A moment with nanoseconds, as the clock gives them.
+const T0: time::OffsetDateTime = datetime!(2026-12-03 08:14:05.123456789 UTC);
+
+async fn start(clock: &ManualClock, utc_offset: &str) -> Gateway {
+    let offset = utc_offset.to_string();
+    Gateway::start_with(
+        move |c| c.classroom.utc_offset = offset,
+        RunOptions {
+            clock: Some(Arc::new(clock.clone())),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// A user with a role and a PIN, signed in: (id, token, PIN).
+async fn staff(gw: &Gateway, admin: &str, given: &str, role: &str) -> (String, String, String) {
+    let u = gw
+        .create_user(
+            admin,
+            json!({"given_name": given, "family_name": "Staff", "role": role}),
+        )
+        .await;
+    let id = u["id"].as_str().unwrap().to_string();
+    let (s, body) = gw
+        .post(&format!("/api/users/{id}/pin"), Some(admin), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let pin = body["pin"].as_str().unwrap().to_string();
+    let token = gw.sign_in(&id, &pin).await;
+    (id, token, pin)
+}
+
+/// A class today at 09:00 UTC run by `instructor`, expecting `expected`; its ID.
+async fn class(gw: &Gateway, admin: &str, instructor: &str, expected: &[String]) -> String {
+    let (s, c) = gw
+        .post(
+            "/api/classes",
+            Some(admin),
+            json!({
+                "title": "Working at heights", "room": "Room 2",
+                "starts_at": "2026-12-03T09:00:00Z", "ends_at": "2026-12-03T12:00:00Z",
+                "instructors": [instructor], "expected": expected,
+            }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    c["id"].as_str().unwrap().to_string()
+}
+
+/// Names from tests/data/names.tsv (and one more), each with what someone types on a keyboard
+/// without those letters.
+const TYPED: &[(&str, &str)] = &[
+    ("José", "jose nunez"),
+    ("João", "JOAO goncalves"),
+    ("Zofia", "zofia wrobel"),
+    ("Søren", "soren orsted"),
+    ("Zoë", "zoe obrien"),
+    ("Jürgen", "jurgen weiss"),
+    ("Алексей", "АЛЕКСЕЙ смир"),
+    ("Ελένη", "ελενη παπαδοπουλου"),
+    ("Nguyễn", "nguyen khai"),
+    ("Ahmed", "ahmed sayed"),
+    ("Maximilian-Alexander", "alexander sigmaringen"),
+    ("Li", "li na"),
+    ("ʻIolani", "iolani"),
+    ("Çağrı", "CAGRI ozturk"),
+    ("Đorđe", "dorde petrovic"),
+    ("Håkon", "hakon"),
+];
+
+/// The IDs a search finds: the staff user search (`users[].id`) or a class's (`[].user_id`).
+async fn found(gw: &Gateway, path: &str, token: &str, q: &str) -> BTreeSet<String> {
+    let res = gw
+        .client
+        .get(gw.url(path))
+        .query(&[("q", q)])
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{path}?q={q}");
+    let v: Value = res.json().await.unwrap();
+    let list = v.get("users").unwrap_or(&v).as_array().unwrap().clone();
+    list.iter()
+        .map(|u| {
+            u.get("user_id")
+                .or(u.get("id"))
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn one_name_search_rule_finds_the_same_people_for_staff_and_class_check_in() {
+    let clock = ManualClock::new(T0);
+    let gw = start(&clock, "+00:00").await;
+    let (_, _, admin) = gw.admin_session().await;
+    let (iid, it, _) = staff(&gw, &admin, "Ines", "instructor").await;
+    let tsv = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/names.tsv")).unwrap();
+    let mut names: Vec<(String, String)> = tsv
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let mut cells = l.split('\t');
+            (
+                cells.next().unwrap().to_string(),
+                cells.next().unwrap().to_string(),
+            )
+        })
+        .collect();
+    names.push(("Håkon".into(), "Ødegård".into()));
+    let mut ids = std::collections::HashMap::new();
+    for (given, family) in &names {
+        let u = gw
+            .create_user(&admin, json!({"given_name": given, "family_name": family}))
+            .await;
+        ids.insert(given.clone(), u["id"].as_str().unwrap().to_string());
+    }
+    let class = class(&gw, &admin, &iid, &[]).await;
+
+    let people = format!("/api/classes/{class}/people");
+    for (given, typed) in TYPED {
+        let want = &ids[*given];
+        let staff_found = found(&gw, "/api/users", &admin, typed).await;
+        let class_found = found(&gw, &people, &it, typed).await;
+        assert!(
+            staff_found.contains(want),
+            "staff search {typed:?} misses {given}"
+        );
+        assert!(
+            class_found.contains(want),
+            "class search {typed:?} misses {given}"
+        );
+        assert_eq!(staff_found, class_found, "one rule for {typed:?}");
+    }
+    // A part inside a word is not a name's start; a query of punctuation finds nobody.
+    assert!(found(&gw, &people, &it, "kon").await.is_empty());
+    assert!(found(&gw, "/api/users", &admin, "kon").await.is_empty());
+    assert!(found(&gw, &people, &it, "-'").await.is_empty());
+    gw.stop().await;
+}
