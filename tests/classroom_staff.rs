@@ -1,6 +1,7 @@
-//! What staff take out of the gateway about people, black-box against the real gateway: one
-//! name-search rule, blind to case and accents, for the staff user search and a class's check-in
-//! by name.
+//! What staff take out of the gateway about people, black-box against the real gateway: a class's
+//! roster (JSON, CSV, live events, people search) only for its own instructors, managers and
+//! admins; and one name-search rule, blind to case and accents, for the staff user search and a
+//! class's check-in by name.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -8,7 +9,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use common::Gateway;
+use common::{Gateway, assert_problem};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sitegate::RunOptions;
@@ -63,6 +64,65 @@ async fn class(gw: &Gateway, admin: &str, instructor: &str, expected: &[String])
         .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     c["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_roster_is_for_its_own_instructors_managers_and_admins() {
+    let clock = ManualClock::new(T0);
+    let gw = start(&clock, "+00:00").await;
+    let (_, _, admin) = gw.admin_session().await;
+    let (iid, it, _) = staff(&gw, &admin, "Ines", "instructor").await;
+    let (_, other, _) = staff(&gw, &admin, "Otto", "instructor").await;
+    let (_, manager, _) = staff(&gw, &admin, "Maria", "manager").await;
+    let worker = gw
+        .create_user(&admin, json!({"given_name": "José", "family_name": "Núñez Peña"}))
+        .await;
+    let class = class(&gw, &admin, &iid, &[worker["id"].as_str().unwrap().to_string()]).await;
+
+    let paths = [
+        format!("/api/classes/{class}"),
+        format!("/api/classes/{class}/roster.csv"),
+        format!("/api/classes/{class}/events"),
+        format!("/api/classes/{class}/people?q=jose"),
+    ];
+    for path in &paths {
+        // Another instructor: refused, with its own code, before anything is streamed.
+        let res = gw
+            .client
+            .get(gw.url(path))
+            .bearer_auth(&other)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        assert_eq!(
+            res.headers()["content-type"],
+            "application/problem+json",
+            "{path}"
+        );
+        let body: Value = res.json().await.unwrap();
+        assert_problem(status, &body, 403, "not_class_instructor");
+        assert!(!body.to_string().contains("Núñez"), "{body}");
+        // Its own instructor, a manager, an admin: let in.
+        for (who, token) in [("instructor", &it), ("manager", &manager), ("admin", &admin)] {
+            let res = gw
+                .client
+                .get(gw.url(path))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{who} at {path}");
+        }
+    }
+    // Without a session nobody reaches the class; an unknown class is still unknown.
+    let res = gw.client.get(gw.url(&paths[1])).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let (s, body) = gw
+        .get(&format!("/api/classes/{}", uuid::Uuid::now_v7()), Some(&other))
+        .await;
+    assert_problem(s, &body, 404, "not_found");
+    gw.stop().await;
 }
 
 /// Names from tests/data/names.tsv (and one more), each with what someone types on a keyboard

@@ -279,7 +279,7 @@ async fn search_people(
     if q.q.is_empty() || q.q.chars().count() > 100 {
         return Err(invalid("q", "1 to 100 characters"));
     }
-    let roster = state.services.class_roster(id).await?;
+    let roster = state.services.class_roster(&p, id).await?;
     let people = state.services.search_people(p, id, q.q, 20).await?;
     Ok(Json(
         people
