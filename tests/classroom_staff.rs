@@ -1,19 +1,23 @@
-//! What staff take out of the gateway about people, black-box against the real gateway: a class's
-//! roster (JSON, CSV, live events, people search) only for its own instructors, managers and
-//! admins; and one name-search rule, blind to case and accents, for the staff user search and a
-//! class's check-in by name.
+//! What staff take out of the gateway about people, black-box against the real gateway: every CSV
+//! (class roster, on-site list, link usage) in site time to the second as a spreadsheet reads it;
+//! a class's roster (JSON, CSV, live events, people search) only for its own instructors, managers
+//! and admins; and one name-search rule, blind to case and accents, for the staff user search and
+//! a class's check-in by name.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+mod links_support;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use common::{Gateway, assert_problem};
+use common::{Gateway, assert_problem, parse_csv};
+use links_support::{enroll_ok, form, link};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sitegate::RunOptions;
 use sitegate::clock::ManualClock;
+use time::Duration;
 use time::macros::datetime;
 
 /// A moment with nanoseconds, as the clock gives them.
@@ -64,6 +68,125 @@ async fn class(gw: &Gateway, admin: &str, instructor: &str, expected: &[String])
         .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     c["id"].as_str().unwrap().to_string()
+}
+
+async fn csv(gw: &Gateway, path: &str, token: &str) -> Vec<Vec<String>> {
+    let res = gw
+        .client
+        .get(gw.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = res.text().await.unwrap();
+    parse_csv(text.strip_prefix('\u{feff}').expect("UTF-8 BOM"))
+}
+
+/// The cell under `header` in the row whose first cells include `key`.
+fn cell<'a>(rows: &'a [Vec<String>], key: &str, header: &str) -> &'a str {
+    let col = rows[0]
+        .iter()
+        .position(|h| h == header)
+        .unwrap_or_else(|| panic!("no column {header:?} in {:?}", rows[0]));
+    let row = rows[1..]
+        .iter()
+        .find(|r| r.iter().any(|c| c == key))
+        .unwrap_or_else(|| panic!("no row for {key} in {rows:?}"));
+    &row[col]
+}
+
+/// What a spreadsheet reads as a date-time: `YYYY-MM-DD HH:MM:SS`, nothing more.
+fn spreadsheet_time(text: &str) -> time::PrimitiveDateTime {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    time::PrimitiveDateTime::parse(text, &fmt).unwrap_or_else(|e| panic!("{text:?}: {e}"))
+}
+
+#[tokio::test]
+async fn every_csv_is_site_time_to_the_second_with_the_offset_in_its_header() {
+    let clock = ManualClock::new(T0);
+    let gw = start(&clock, "+01:00").await;
+    let (_, _, admin) = gw.admin_session().await;
+    let (iid, it, ipin) = staff(&gw, &admin, "Ines", "instructor").await;
+
+    // Enrolled through a link at 08:14:05.123456789 UTC: 09:14:05 on site.
+    let l = link(&gw, &admin, json!({"name": "Induction"})).await;
+    let worker = enroll_ok(&gw, &l, form("Håkon", "Ødegård", "hakon@example.no")).await;
+    let wid = worker["user"]["id"].as_str().unwrap().to_string();
+    let rows = csv(
+        &gw,
+        &format!("/api/links/{}/usage.csv", l["id"].as_str().unwrap()),
+        &admin,
+    )
+    .await;
+    let enrolled = cell(&rows, &wid, "Enrolled at (UTC+01:00)");
+    assert_eq!(enrolled, "2026-12-03 09:14:05");
+    spreadsheet_time(enrolled);
+
+    let class = class(&gw, &admin, &iid, std::slice::from_ref(&wid)).await;
+    let (s, body) = gw
+        .post(&format!("/api/classes/{class}/open"), Some(&it), json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, body) = gw
+        .post(
+            &format!("/api/classes/{class}/check-in"),
+            Some(&it),
+            json!({"method": "id", "user_id": wid}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+
+    let rows = csv(&gw, "/api/on-site.csv", &it).await;
+    assert_eq!(
+        cell(&rows, &wid, "Checked in at (UTC+01:00)"),
+        "2026-12-03 09:14:05"
+    );
+
+    // 1 h 2 min 3.5 s later: 10:16:08.62… on site, cut (not rounded) to the second.
+    clock.advance(Duration::seconds(3723) + Duration::milliseconds(500));
+    // An hour idle ended the instructor's session: they sign in again.
+    let it = gw.sign_in(&iid, &ipin).await;
+    let (s, body) = gw
+        .post(
+            &format!("/api/classes/{class}/check-out"),
+            Some(&it),
+            json!({"method": "id", "user_id": wid}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let rows = csv(&gw, &format!("/api/classes/{class}/roster.csv"), &it).await;
+    assert_eq!(cell(&rows, &wid, "Given name"), "Håkon");
+    let checked_in = cell(&rows, &wid, "Checked in at (UTC+01:00)");
+    let checked_out = cell(&rows, &wid, "Checked out at (UTC+01:00)");
+    assert_eq!(
+        (checked_in, checked_out),
+        ("2026-12-03 09:14:05", "2026-12-03 10:16:08")
+    );
+    assert_eq!(
+        spreadsheet_time(checked_out) - spreadsheet_time(checked_in),
+        Duration::seconds(3723)
+    );
+    gw.stop().await;
+}
+
+#[tokio::test]
+async fn a_site_west_of_greenwich_names_its_negative_offset() {
+    let clock = ManualClock::new(T0);
+    let gw = start(&clock, "-03:30").await;
+    let (_, _, admin) = gw.admin_session().await;
+    let l = link(&gw, &admin, json!({"name": "Induction"})).await;
+    let worker = enroll_ok(&gw, &l, form("Zoë", "O'Brien", "zoe@example.ie")).await;
+    let rows = csv(
+        &gw,
+        &format!("/api/links/{}/usage.csv", l["id"].as_str().unwrap()),
+        &admin,
+    )
+    .await;
+    let id = worker["user"]["id"].as_str().unwrap();
+    assert_eq!(cell(&rows, id, "Enrolled at (UTC-03:30)"), "2026-12-03 04:44:05");
+    gw.stop().await;
 }
 
 #[tokio::test]
