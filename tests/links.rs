@@ -6,7 +6,7 @@
 mod common;
 mod links_support;
 
-use common::{Gateway, assert_problem};
+use common::{Gateway, assert_problem, parse_csv};
 use links_support::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -273,33 +273,6 @@ async fn pinned_links_that_can_enroll_are_the_kiosk_tiles() {
     gw.stop().await;
 }
 
-/// Split RFC 4180 text into rows of cells.
-fn parse_csv(text: &str) -> Vec<Vec<String>> {
-    let (mut rows, mut row, mut cell) = (Vec::new(), Vec::new(), String::new());
-    let mut chars = text.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                cell.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, c) => cell.push(c),
-            (false, '"') => quoted = true,
-            (false, ',') => row.push(std::mem::take(&mut cell)),
-            (false, '\r') => {
-                assert_eq!(chars.next(), Some('\n'), "rows end in CRLF");
-                row.push(std::mem::take(&mut cell));
-                rows.push(std::mem::take(&mut row));
-            }
-            (false, c) => cell.push(c),
-        }
-    }
-    assert!(cell.is_empty() && row.is_empty(), "the last row ends in CRLF");
-    rows
-}
-
 #[tokio::test]
 async fn usage_shows_who_came_when_and_where_and_exports_as_csv() {
     let gw = Gateway::start().await;
@@ -367,7 +340,7 @@ async fn usage_shows_who_came_when_and_where_and_exports_as_csv() {
             "Given name",
             "Family name",
             "Employer",
-            "Enrolled at",
+            "Enrolled at (UTC+00:00)",
             "Existing user",
             "Groups",
             "Sites",

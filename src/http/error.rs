@@ -193,6 +193,9 @@ impl From<ServiceError> for ApiError {
             }
             ServiceError::Unauthenticated => ApiError::unauthenticated(),
             ServiceError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+            ServiceError::NotClassInstructor => {
+                ApiError::new(StatusCode::FORBIDDEN, "not_class_instructor", e.to_string())
+            }
             ServiceError::UserDeactivated(_) => {
                 ApiError::new(StatusCode::FORBIDDEN, "user_deactivated", e.to_string())
             }

@@ -23,6 +23,9 @@ pub enum ServiceError {
     Unauthenticated,
     #[error("this needs one of the roles: {0}")]
     Forbidden(String),
+    /// The class is run (and its roster seen) only by its own instructors, managers and admins.
+    #[error("only this class's instructors, a manager or an admin may do this")]
+    NotClassInstructor,
     #[error("user {0} is deactivated")]
     UserDeactivated(String),
     /// `init` found an admin who has a PIN: it changed nothing.
