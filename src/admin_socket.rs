@@ -29,7 +29,7 @@ impl From<ServiceError> for CommandError {
     fn from(e: ServiceError) -> Self {
         let exit_code = match &e {
             ServiceError::Domain(_) | ServiceError::NotFound { .. } | ServiceError::Duplicate { .. } => 2,
-            ServiceError::AlreadyInitialized => 2,
+            ServiceError::AlreadyInitialized { .. } => 2,
             _ => 1,
         };
         let message = match &e {
@@ -100,7 +100,11 @@ async fn handle(stream: UnixStream, services: Services) -> std::io::Result<()> {
         .await?;
     let answer = match serde_json::from_str::<AdminRequest>(&line) {
         Ok(req) => {
-            tracing::info!(command = ?std::mem::discriminant(&req), "technician command");
+            tracing::info!(
+                command = req.name(),
+                "technician command: sitegate {}",
+                req.name()
+            );
             match execute(&services, req).await {
                 Ok(r) => Answer::Ok(Box::new(r)),
                 Err(e) => Answer::Error(e.into()),

@@ -41,9 +41,13 @@ const DRAIN: Duration = Duration::from_secs(10);
 /// Why the gateway could not start or keep running. Each is one line for the technician.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}: {source}; choose another with {flag} (config: {key})")]
     Bind {
         addr: SocketAddr,
+        /// The flag that sets this listener's address, e.g. `--listen`.
+        flag: &'static str,
+        /// Its config key, e.g. `server.listen`.
+        key: &'static str,
         source: std::io::Error,
     },
     #[error(
@@ -105,19 +109,22 @@ pub struct Listeners {
 impl Listeners {
     /// Bind the configured addresses.
     pub async fn bind(config: &Config) -> Result<Listeners, StartError> {
-        let bind = |addr: SocketAddr| async move {
-            TcpListener::bind(addr)
-                .await
-                .map_err(|source| StartError::Bind { addr, source })
+        let bind = |addr: SocketAddr, flag: &'static str, key: &'static str| async move {
+            TcpListener::bind(addr).await.map_err(|source| StartError::Bind {
+                addr,
+                flag,
+                key,
+                source,
+            })
         };
         if let Some(k) = config.server.kiosk_listen
             && !k.ip().is_loopback()
         {
             return Err(StartError::KioskNotLoopback(k));
         }
-        let https = bind(config.server.listen).await?;
+        let https = bind(config.server.listen, "--listen", "server.listen").await?;
         let kiosk = match config.server.kiosk_listen {
-            Some(addr) => Some(bind(addr).await?),
+            Some(addr) => Some(bind(addr, "--kiosk-listen", "server.kiosk_listen").await?),
             None => None,
         };
         Ok(Listeners { https, kiosk })
@@ -162,7 +169,6 @@ pub fn site_settings(config: &Config) -> SiteSettings {
             contact_required: config.enrollment.contact_required,
         },
         kiosk_idle_seconds: config.kiosk.idle_seconds,
-        public_base_url: public_base_url(config),
         credentials: credential_settings(config),
         classroom: classroom_settings(config),
     }
@@ -243,12 +249,17 @@ pub fn credential_settings(config: &Config) -> service::CredentialSettings {
     }
 }
 
-/// The HTTPS address phones reach, from the first configured public host name and the listen port.
-fn public_base_url(config: &Config) -> Option<String> {
-    let host = config.server.public_hostnames.first()?;
-    Some(match config.server.listen.port() {
-        443 => format!("https://{host}"),
-        port => format!("https://{host}:{port}"),
+/// Where phones on the site LAN open a gateway whose HTTPS listener is on `listen`: the first of
+/// `server.public_hostnames`, else the LAN address discovery chooses (read anew each time).
+pub fn public_url(config: &Config, listen: SocketAddr) -> service::PublicUrl {
+    let interfaces = config.discovery.interfaces.clone();
+    let hostnames = config.server.public_hostnames.clone();
+    service::PublicUrl::new(move || {
+        let links = discovery::interfaces::read_links().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot list network interfaces");
+            Vec::new()
+        });
+        discovery::setup::phone_url(&links, listen, &interfaces, &hostnames)
     })
 }
 
@@ -315,35 +326,51 @@ pub async fn run(
     let fingerprint = tls.fingerprint.base64url();
     let clock = options.clock.clone().unwrap_or_else(|| Arc::new(SystemClock));
     let printing = printer::Printing::from_config(&config)?;
-    let mut services =
-        Services::new(store.clone(), clock, keys, site_settings(&config)).with_printing(printing.clone());
-    let sync = service::sync::worker::SyncHandle::for_state_dir(state_dir.clone());
-    services.sync = sync.clone();
-    let gateway_id = config.site.id.clone().map_or_else(|| store.gateway_id(), Ok)?;
-
     let https_addr = listeners
         .https
         .local_addr()
         .map_err(|e| StartError::Serve("https", e))?;
     let kiosk_addr = listeners.kiosk.as_ref().and_then(|k| k.local_addr().ok());
-    tracing::info!(
-        url = %format!("https://{https_addr}"),
-        kiosk = %kiosk_addr.map(|a| format!("http://{a}")).unwrap_or_else(|| "off".into()),
-        fingerprint = %fingerprint,
-        fingerprint_hex = %tls.fingerprint.colon_hex(),
-        "sitegate serving https://{https_addr} with certificate fingerprint {fingerprint}"
-    );
+    let mut services = Services::new(store.clone(), clock, keys, site_settings(&config))
+        .with_printing(printing.clone())
+        .with_public_url(public_url(&config, https_addr))
+        .with_listening(service::admin::Listening {
+            https: https_addr,
+            kiosk: kiosk_addr,
+        });
+    let sync = service::sync::worker::SyncHandle::for_state_dir(state_dir.clone());
+    services.sync = sync.clone();
+    let gateway_id = config.site.id.clone().map_or_else(|| store.gateway_id(), Ok)?;
+    let setup = discovery::setup_context(&config, https_addr, &gateway_id, &tls.fingerprint);
+    log_serving(&setup, https_addr, kiosk_addr).await;
 
     if options.demo {
         match services.seed_demo().await.map_err(StartError::Demo)? {
-            Some(login) => {
+            service::demo::DemoSeed::Seeded(login) => {
                 #[allow(clippy::print_stdout)] // the contract: the demo's staff login is printed on stdout
                 {
                     println!("Demo staff sign-in: ID {}  PIN {}", login.user_id, login.pin);
                 }
                 tracing::info!(user_id = %login.user_id, pin = %login.pin, "demo data seeded; demo staff sign-in (a demo: this PIN is not secret)");
             }
-            None => tracing::info!("demo data already present"),
+            service::demo::DemoSeed::Present { staff_id: Some(id) } => {
+                let state_flag = config
+                    .state_dir
+                    .as_ref()
+                    .map(|d| format!(" --state-dir {}", d.display()))
+                    .unwrap_or_default();
+                #[allow(clippy::print_stdout)] // the demo's staff login is printed on stdout
+                {
+                    println!(
+                        "Demo data already present. Demo staff ID {id}; its PIN was shown at the first start. \
+                         A new PIN: sitegate{state_flag} user pin {id}"
+                    );
+                }
+                tracing::info!(user_id = %id, "demo data already present; a new PIN for the demo staff: sitegate user pin {id}");
+            }
+            service::demo::DemoSeed::Present { staff_id: None } => {
+                tracing::info!("demo data already present")
+            }
         }
     }
 
@@ -381,7 +408,7 @@ pub async fn run(
         sync,
     );
 
-    let discovery = discovery::start(&config, &tasks, https_addr, &gateway_id, &tls.fingerprint);
+    let discovery = discovery::start(&config, &tasks, setup, &gateway_id, &tls.fingerprint);
     let state = http::AppState::new(services, tasks.health(), fingerprint, gateway_id)
         .with_discovery(discovery)
         .with_kiosk_ui(http::kiosk::UiSource::from_config(config.kiosk.ui_dir.as_deref()));
@@ -427,6 +454,39 @@ pub async fn run(
     let _ = std::fs::remove_file(admin_socket::socket_path(&state_dir));
     tracing::info!("sitegate stopped");
     Ok(())
+}
+
+/// The start-up line: the URLs people can open (those of `sitegate info`), never the wildcard
+/// address the listener is bound to, and the certificate fingerprint.
+async fn log_serving(setup: &discovery::SetupContext, https: SocketAddr, kiosk: Option<SocketAddr>) {
+    let links = tokio::task::spawn_blocking(discovery::interfaces::read_links)
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    let info = setup.info(&links);
+    let kiosk = kiosk
+        .map(|a| format!("http://{a}"))
+        .unwrap_or_else(|| "off".into());
+    let fingerprint = &info.fingerprint;
+    if info.urls.is_empty() {
+        tracing::warn!(
+            listen = %https,
+            kiosk = %kiosk,
+            fingerprint = %fingerprint,
+            fingerprint_hex = %info.fingerprint_hex,
+            "sitegate serving HTTPS on {https}, but no URL is known (no LAN address): set server.public_hostnames or connect the site LAN; certificate fingerprint {fingerprint}"
+        );
+    } else {
+        let urls = info.urls.join(" ");
+        tracing::info!(
+            urls = %urls,
+            kiosk = %kiosk,
+            fingerprint = %fingerprint,
+            fingerprint_hex = %info.fingerprint_hex,
+            "sitegate serving {urls} with certificate fingerprint {fingerprint}"
+        );
+    }
 }
 
 /// Resolves on SIGTERM or SIGINT.

@@ -174,7 +174,7 @@ async fn classes_are_run_only_by_their_instructors_and_move_one_way() {
             json!({}),
         )
         .await;
-    assert_problem(st, &body, 403, "forbidden");
+    assert_problem(st, &body, 403, "not_class_instructor");
     let (st, body) = gw
         .post(&format!("/api/classes/{}/open", s.class), Some(it), json!({}))
         .await;
@@ -192,7 +192,7 @@ async fn classes_are_run_only_by_their_instructors_and_move_one_way() {
         json!({"method": "id", "user_id": s.people[0].0}),
     )
     .await;
-    assert_problem(st, &body, 403, "forbidden");
+    assert_problem(st, &body, 403, "not_class_instructor");
 
     // Today's classes for the instructor.
     let (_, mine) = gw.get("/api/classes?date=today&mine=true", Some(it)).await;

@@ -2,6 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -28,6 +31,9 @@ fn emupos() -> Option<PathBuf> {
     found.sort();
     found.pop()
 }
+
+const NOT_INSTALLED: &str =
+    "emupos is not installed: it needs Python 3.13 or later (pyenv); scripts/install-test-deps installs it";
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -103,7 +109,7 @@ fn wait_for_png(dir: &Path, n: usize) -> Vec<PathBuf> {
 #[test]
 fn a_sample_badge_prints_on_emupos_its_qr_verifies_and_faults_come_back_as_reasons() {
     let Some(bin) = emupos() else {
-        eprintln!("emupos is not installed (scripts/install-test-deps installs it): skipped");
+        skip::skipped("tests/emupos.rs", NOT_INSTALLED);
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -178,4 +184,35 @@ fn a_sample_badge_prints_on_emupos_its_qr_verifies_and_faults_come_back_as_reaso
         assert!(err.contains(reason), "{fault}: {err}");
         emu.fault("clear", fault);
     }
+}
+
+/// On a machine without emupos the printer test passes without printing anything: scripts/test's
+/// closing summary must say it was skipped. Runs the test above as that machine would (no pyenv
+/// Python with emupos), then the summary.
+#[test]
+fn a_machine_without_emupos_sees_the_printer_test_skipped_in_the_summary() {
+    let no_pyenv = tempfile::tempdir().unwrap();
+    let notes = tempfile::tempdir().unwrap();
+    let run = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "a_sample_badge_prints_on_emupos_its_qr_verifies_and_faults_come_back_as_reasons",
+        ])
+        .env_remove("EMUPOS")
+        .env("PYENV_ROOT", no_pyenv.path())
+        .env("SITEGATE_SKIPPED_DIR", notes.path())
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let summary = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/report-skipped"))
+        .arg(notes.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&summary.stdout);
+    assert!(summary.status.success(), "{summary:?}");
+    assert!(
+        text.contains(&format!("skipped: tests/emupos.rs: {NOT_INSTALLED}")),
+        "{text}"
+    );
+    assert!(!text.contains("all checks passed"), "{text}");
 }

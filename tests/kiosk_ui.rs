@@ -280,6 +280,7 @@ fn every_message_the_code_asks_for_is_in_english() {
                 "terms_not_accepted",
                 "contact_required",
                 "invalid_credentials",
+                "invalid_bootstrap_code",
                 "user_deactivated",
                 "id_typo",
                 "invalid_id",

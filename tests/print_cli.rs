@@ -167,3 +167,25 @@ async fn the_file_and_spool_transports_and_bad_usage() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_printer_resetting_late_in_the_sample_is_a_failure_not_a_delivery() {
+    let dir = tempfile::tempdir().unwrap();
+    let tp = TestPrinter::start().await;
+    for profile in ["epson-tm-t20iii", "generic-simple"] {
+        let args = ["--printer", &tp.url(), "--profile", profile];
+        let before = tp.jobs().len();
+        let out = print_test(dir.path(), &args, &[]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let size = tp.wait_jobs(before + 1, 5).await[before].len();
+        // Reset 4 KiB before the end: the rest fits in the socket buffers, so every write
+        // succeeds; only the missing confirmation (or the reset instead of a close) tells.
+        tp.set_mode(Mode::ResetAt(size - 4096));
+        let out = print_test(dir.path(), &args, &[]).await;
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{profile}: {err}");
+        assert!(err.contains("dropped"), "{profile}: {err}");
+        assert_eq!(tp.jobs().len(), before + 1, "the partial job is not a job");
+        tp.set_mode(Mode::Normal);
+    }
+}

@@ -31,7 +31,8 @@ async fn bootstrap_code_works_once_and_gives_a_pin_that_signs_in() {
         panic!("init")
     };
     let id = b.user.id.to_string();
-    // A wrong code is the generic failure.
+    // A wrong code is called a code, not a PIN; and an unknown ID gets the very same answer, so it
+    // tells nobody which part was wrong.
     let (s, body) = gw
         .post(
             "/api/auth/bootstrap",
@@ -39,7 +40,19 @@ async fn bootstrap_code_works_once_and_gives_a_pin_that_signs_in() {
             json!({"user_id": id, "code": "00000-00000"}),
         )
         .await;
-    assert_problem(s, &body, 401, "invalid_credentials");
+    assert_problem(s, &body, 401, "invalid_bootstrap_code");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("bootstrap code"), "{detail}");
+    assert!(!detail.contains("PIN"), "{detail}");
+    let (s, unknown) = gw
+        .post(
+            "/api/auth/bootstrap",
+            None,
+            json!({"user_id": unknown_valid_id(), "code": b.code}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown, body);
     // The code is typo-forgiving in case (typed on a phone) and works once.
     let (s, body) = gw
         .post(
@@ -59,7 +72,7 @@ async fn bootstrap_code_works_once_and_gives_a_pin_that_signs_in() {
             json!({"user_id": id, "code": b.code}),
         )
         .await;
-    assert_problem(s, &body, 401, "invalid_credentials");
+    assert_problem(s, &body, 401, "invalid_bootstrap_code");
     // A second init is refused now that an admin has a PIN.
     let err = sitegate::cli::admin(
         &gw.config,

@@ -106,7 +106,7 @@ async fn a_walk_in_enrolls_with_the_instructors_pass_and_comes_back_checked_in()
 
     // Only the class's instructors (and managers, admins) issue passes; bad input is named.
     let (st, body) = pass(&gw, &c.other, &c.id, &link).await;
-    assert_problem(st, &body, 403, "forbidden");
+    assert_problem(st, &body, 403, "not_class_instructor");
     let (st, body) = gw
         .post(
             &format!("/api/classes/{}/walk-ins", c.id),

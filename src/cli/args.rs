@@ -93,24 +93,32 @@ pub struct ServeArgs {
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
+    /// The first admin's given name.
     #[arg(long)]
     pub given_name: String,
+    /// The first admin's family name.
     #[arg(long)]
     pub family_name: String,
+    /// The first admin's email address (optional).
     #[arg(long)]
     pub email: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct PersonArgs {
+    /// Given name, in any script.
     #[arg(long)]
     pub given_name: String,
+    /// Family name, in any script.
     #[arg(long)]
     pub family_name: String,
+    /// Email address (unique among users).
     #[arg(long)]
     pub email: Option<String>,
+    /// Phone number, international form, e.g. +351912345678 (unique among users).
     #[arg(long)]
     pub phone: Option<String>,
+    /// The company the person works for.
     #[arg(long)]
     pub employer: Option<String>,
     /// Preferred language code (en, es, pt, pl, ...).
@@ -123,11 +131,13 @@ pub struct PersonArgs {
     #[arg(long, value_parser = parse_access)]
     pub access_level: Option<AccessLevel>,
     /// Group to join, by name or UUID (repeatable).
-    #[arg(long = "group")]
+    #[arg(long = "group", value_name = "GROUP")]
     pub groups: Vec<String>,
-    #[arg(long = "site")]
+    /// Site to join, by name or UUID (repeatable).
+    #[arg(long = "site", value_name = "SITE")]
     pub sites: Vec<String>,
-    #[arg(long = "region")]
+    /// Region to join, by name or UUID (repeatable).
+    #[arg(long = "region", value_name = "REGION")]
     pub regions: Vec<String>,
 }
 
@@ -137,19 +147,33 @@ pub enum UserCmd {
     Add(PersonArgs),
     /// List users, ordered by ID.
     List {
-        #[arg(long)]
+        /// Start after this user ID (the last one of the previous page).
+        #[arg(long, value_name = "ID")]
         after: Option<String>,
+        /// Most users to list.
         #[arg(long, default_value_t = 100)]
         limit: usize,
     },
     /// Show a user's record, training and activity.
-    Show { id: String },
+    Show {
+        /// The user's ID (as on the badge, e.g. ABCDE-FGHJK).
+        id: String,
+    },
     /// Deactivate a user (their PIN and sessions stop working).
-    Deactivate { id: String },
+    Deactivate {
+        /// The user's ID.
+        id: String,
+    },
     /// Issue a new VR PIN (printed once; the old one stops working at once).
-    Pin { id: String },
+    Pin {
+        /// The user's ID.
+        id: String,
+    },
     /// Issue a one-time password (printed once; single use; short-lived).
-    Otp { id: String },
+    Otp {
+        /// The user's ID.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,27 +181,49 @@ pub enum DeviceCmd {
     /// List devices and pairing requests with their comparison codes.
     List,
     /// Approve a pairing request (compare the code on the device first).
-    Approve { id: String },
+    Approve {
+        /// The device's ID (a UUID, see `sitegate device list`).
+        id: String,
+    },
     /// Reject a pairing request.
-    Reject { id: String },
+    Reject {
+        /// The device's ID (a UUID, see `sitegate device list`).
+        id: String,
+    },
     /// Revoke a device: its token stops working and its sessions end at once.
-    Revoke { id: String },
+    Revoke {
+        /// The device's ID (a UUID, see `sitegate device list`).
+        id: String,
+    },
     /// Rename a device.
-    Rename { id: String, name: String },
+    Rename {
+        /// The device's ID (a UUID, see `sitegate device list`).
+        id: String,
+        /// Its new name, as staff screens show it.
+        name: String,
+    },
     /// Place a headset in a room (free text); without a room, take it out of any.
-    Room { id: String, room: Option<String> },
+    Room {
+        /// The device's ID (a UUID, see `sitegate device list`).
+        id: String,
+        /// The room, e.g. "Training room 2"; omit to take the headset out of any room.
+        room: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum UnitCmd {
     /// Create a group, site or region.
     Add {
+        /// group, site or region.
         #[arg(long, value_parser = parse_kind)]
         kind: UnitKind,
+        /// Its name (unique among units of its kind).
         name: String,
     },
     /// List groups, sites and regions.
     List {
+        /// Only this kind: group, site or region.
         #[arg(long, value_parser = parse_kind)]
         kind: Option<UnitKind>,
     },
@@ -187,8 +233,10 @@ pub enum UnitCmd {
 pub enum TrainingCmd {
     /// Add a module to the catalogue.
     Add {
+        /// The module's title (unique in the catalogue).
         #[arg(long)]
         title: String,
+        /// How long the module takes, in minutes.
         #[arg(long)]
         duration_minutes: u32,
         /// How long a completion stays valid; omit for no expiry.
@@ -197,15 +245,20 @@ pub enum TrainingCmd {
     },
     /// Assign a module (by title or UUID) to a group, site, region or user.
     Assign {
+        /// The module, by title or UUID.
         #[arg(long)]
         module: String,
+        /// Assign to everyone in this group (name or UUID).
         #[arg(long, conflicts_with_all = ["site", "region", "user"])]
         group: Option<String>,
+        /// Assign to everyone at this site (name or UUID).
         #[arg(long, conflicts_with_all = ["group", "region", "user"])]
         site: Option<String>,
+        /// Assign to everyone in this region (name or UUID).
         #[arg(long, conflicts_with_all = ["group", "site", "user"])]
         region: Option<String>,
-        #[arg(long, conflicts_with_all = ["group", "site", "region"])]
+        /// Assign to one user, by ID.
+        #[arg(long, value_name = "ID", conflicts_with_all = ["group", "site", "region"])]
         user: Option<String>,
         /// Due date, YYYY-MM-DD (end of that day, UTC) or an RFC 3339 date-time.
         #[arg(long, value_parser = parse_due)]
@@ -219,8 +272,10 @@ pub enum TrainingCmd {
 pub enum LinkCmd {
     /// Create an access link (prints its URL).
     Add {
+        /// The link's name, as staff and the kiosk tile show it.
         #[arg(long)]
         name: String,
+        /// A line for the people it is meant for, shown on its enrollment page.
         #[arg(long, default_value = "")]
         description: String,
         /// After this date (YYYY-MM-DD, end of that day UTC) or RFC 3339 date-time it enrolls nobody.
@@ -230,11 +285,13 @@ pub enum LinkCmd {
         #[arg(long)]
         cap: Option<u32>,
         /// Group to allocate enrollees to, by name or UUID (repeatable).
-        #[arg(long = "group")]
+        #[arg(long = "group", value_name = "GROUP")]
         groups: Vec<String>,
-        #[arg(long = "site")]
+        /// Site to allocate enrollees to, by name or UUID (repeatable).
+        #[arg(long = "site", value_name = "SITE")]
         sites: Vec<String>,
-        #[arg(long = "region")]
+        /// Region to allocate enrollees to, by name or UUID (repeatable).
+        #[arg(long = "region", value_name = "REGION")]
         regions: Vec<String>,
         /// Show it as a tile on the kiosk's start screen.
         #[arg(long)]
@@ -243,14 +300,25 @@ pub enum LinkCmd {
     /// List access links.
     List,
     /// Show a link (by UUID or name) with its URL and who came through it.
-    Show { link: String },
+    Show {
+        /// The link, by name or UUID.
+        link: String,
+    },
     /// Deactivate a link: it enrolls nobody until reactivated.
-    Deactivate { link: String },
+    Deactivate {
+        /// The link, by name or UUID.
+        link: String,
+    },
     /// Reactivate a deactivated link.
-    Reactivate { link: String },
+    Reactivate {
+        /// The link, by name or UUID.
+        link: String,
+    },
     /// Pin a link to the kiosk's start screen (or take it off with --off).
     Pin {
+        /// The link, by name or UUID.
         link: String,
+        /// Take the link off the kiosk's start screen instead.
         #[arg(long)]
         off: bool,
     },
@@ -261,12 +329,16 @@ pub enum ConfigCmd {
     /// Print a fully commented example configuration (the defaults).
     Example,
     /// Check a configuration file; exits 2 with the problem.
-    Check { file: PathBuf },
+    Check {
+        /// The TOML file to check, e.g. /etc/sitegate/sitegate.toml.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct HealthcheckArgs {
-    /// Gateway URL to ask (default: https on the configured listen port of this box).
+    /// Gateway URL to ask (default: the HTTPS port the gateway running on this state directory
+    /// listens on, asked over its socket).
     #[arg(long)]
     pub url: Option<String>,
 }

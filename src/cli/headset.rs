@@ -31,10 +31,13 @@ pub enum HeadsetCmd {
         /// The gateway, e.g. https://192.168.1.20:8443
         #[arg(long)]
         url: String,
+        /// The name staff see in the pairing request.
         #[arg(long, default_value = "Reference headset")]
         name: String,
+        /// The headset model it reports.
         #[arg(long, default_value = "sitegate-cli")]
         model: String,
+        /// The firmware version it reports.
         #[arg(long, default_value = env!("CARGO_PKG_VERSION"))]
         firmware: String,
         /// Refuse any other certificate (the fingerprint from mDNS, a QR or the staff screen).
@@ -48,26 +51,33 @@ pub enum HeadsetCmd {
     Login {
         #[command(flatten)]
         dir: ClientDir,
-        #[arg(long)]
+        /// The user's ID (with --pin or --totp).
+        #[arg(long, value_name = "ID")]
         user: Option<String>,
+        /// The user's VR PIN.
         #[arg(long)]
         pin: Option<String>,
-        #[arg(long)]
+        /// The code from the user's authenticator app.
+        #[arg(long, value_name = "CODE")]
         totp: Option<String>,
-        #[arg(long)]
+        /// A one-time password from staff (alone, without --user).
+        #[arg(long, value_name = "CODE")]
         otp: Option<String>,
     },
     /// Report a progress event for the logged-in user.
     Report {
         #[command(flatten)]
         dir: ClientDir,
+        /// The training module's UUID.
         #[arg(long)]
         module: Uuid,
         /// started, completed or aborted
         #[arg(long)]
         event: String,
+        /// Score, 0 to 100 (with completed).
         #[arg(long)]
         score: Option<u8>,
+        /// Whether the user passed: true or false (with completed).
         #[arg(long)]
         passed: Option<bool>,
         /// Reuse to retry the same event (stored once).

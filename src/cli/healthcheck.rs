@@ -1,5 +1,7 @@
-//! `sitegate healthcheck`: asks the local gateway's /readyz over HTTPS, trusting only its own certificate.
+//! `sitegate healthcheck`: asks the running gateway, over its technician socket, where it listens,
+//! then its /readyz there over HTTPS, trusting only its own certificate (or `--url`'s address).
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,8 +11,10 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::Outcome;
+use crate::admin_socket;
 use crate::config::Config;
 use crate::http::tls::Fingerprint;
+use crate::service::admin::{AdminRequest, AdminResponse};
 
 /// Accepts exactly one certificate: the gateway's own, by SHA-256.
 #[derive(Debug)]
@@ -80,39 +84,63 @@ pub(super) fn cert_fingerprint(config: &Config) -> Result<[u8; 32], String> {
 
 /// Exit 0 when the gateway answers ready, 1 otherwise (with the reason).
 pub async fn run(config: &Config, url: Option<&str>) -> Outcome {
-    match tokio::time::timeout(Duration::from_secs(5), check(config, url)).await {
+    let target = match url {
+        Some(u) => match parse_url(u) {
+            Ok(t) => t,
+            Err(e) => return Outcome::fail(1, format!("not ready: {e}")),
+        },
+        None => match tokio::time::timeout(Duration::from_secs(5), running_https(config)).await {
+            Ok(Ok(addr)) => (loopback_for(addr), addr.port()),
+            Ok(Err(e)) => return Outcome::fail(1, format!("not ready: {e}")),
+            Err(_) => return Outcome::fail(1, "not ready: the gateway's socket gave no answer within 5 s"),
+        },
+    };
+    match tokio::time::timeout(Duration::from_secs(5), check(config, target)).await {
         Ok(Ok(())) => Outcome::ok("ready\n".into()),
         Ok(Err(e)) => Outcome::fail(1, format!("not ready: {e}")),
         Err(_) => Outcome::fail(1, "not ready: no answer within 5 s"),
     }
 }
 
-async fn check(config: &Config, url: Option<&str>) -> Result<(), String> {
+/// Where the gateway running on this state directory serves HTTPS, asked over its socket.
+async fn running_https(config: &Config) -> Result<SocketAddr, String> {
+    let state_dir = config.state_dir();
+    match admin_socket::send(&state_dir, &AdminRequest::Listening).await {
+        Ok(Some(Ok(AdminResponse::Listening { listening: Some(l) }))) => Ok(l.https),
+        Ok(None) => Err(format!(
+            "no gateway is running here: nothing answers on {} (start it with `sitegate serve`, or give --url)",
+            admin_socket::socket_path(&state_dir).display()
+        )),
+        Ok(Some(Err(e))) | Err(e) => Err(e.message),
+        Ok(Some(Ok(_))) => Err("the gateway answered something else".into()),
+    }
+}
+
+/// The address to reach a listener on from this box: loopback for a wildcard.
+fn loopback_for(addr: SocketAddr) -> String {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => "127.0.0.1".into(),
+        IpAddr::V6(ip) if ip.is_unspecified() => "::1".into(),
+        ip => ip.to_string(),
+    }
+}
+
+fn parse_url(u: &str) -> Result<(String, u16), String> {
+    let rest = u
+        .strip_prefix("https://")
+        .ok_or("--url must start with https://")?;
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let (h, p) = authority
+        .rsplit_once(':')
+        .ok_or("--url needs a port, e.g. https://127.0.0.1:8443")?;
+    Ok((
+        h.trim_matches(['[', ']']).to_string(),
+        p.parse::<u16>().map_err(|_| "bad port in --url")?,
+    ))
+}
+
+async fn check(config: &Config, (host, port): (String, u16)) -> Result<(), String> {
     crate::http::tls::install_crypto_provider();
-    let (host, port) = match url {
-        Some(u) => {
-            let rest = u
-                .strip_prefix("https://")
-                .ok_or("--url must start with https://")?;
-            let authority = rest.split('/').next().unwrap_or(rest);
-            let (h, p) = authority
-                .rsplit_once(':')
-                .ok_or("--url needs a port, e.g. https://127.0.0.1:8443")?;
-            (
-                h.trim_matches(['[', ']']).to_string(),
-                p.parse::<u16>().map_err(|_| "bad port in --url")?,
-            )
-        }
-        None => {
-            let listen = config.server.listen;
-            let ip = if listen.ip().is_unspecified() {
-                "127.0.0.1".to_string()
-            } else {
-                listen.ip().to_string()
-            };
-            (ip, listen.port())
-        }
-    };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = Pinned {
         fingerprint: cert_fingerprint(config)?,
@@ -130,7 +158,11 @@ async fn check(config: &Config, url: Option<&str>) -> Result<(), String> {
         .connect(name, stream)
         .await
         .map_err(|e| format!("TLS: {e}"))?;
-    let req = format!("GET /readyz HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n");
+    let authority = match host.parse::<IpAddr>() {
+        Ok(IpAddr::V6(ip)) => format!("[{ip}]:{port}"),
+        _ => format!("{host}:{port}"),
+    };
+    let req = format!("GET /readyz HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n");
     tls.write_all(req.as_bytes()).await.map_err(|e| e.to_string())?;
     let mut buf = Vec::new();
     let _ = (&mut tls).take(64 * 1024).read_to_end(&mut buf).await;

@@ -1,12 +1,15 @@
 //! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `link …`, `device …`, `headset …`, `config …`, `healthcheck`, `info`, `print test`. Parses, dispatches, prints one clear line on failure.
 
 mod args;
+mod config_check;
 mod discovery;
 mod headset;
 mod healthcheck;
 mod print;
 mod render;
 mod render_links;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 
@@ -61,19 +64,7 @@ pub async fn run_command(cli: Cli) -> Outcome {
         Command::Serve(_) => Outcome::fail(2, "serve is started by the binary"),
         Command::Headset(cmd) => headset::run(cmd).await,
         Command::Config(args::ConfigCmd::Example) => Outcome::ok(config::example()),
-        Command::Config(args::ConfigCmd::Check { file }) => match config::check_file(&file) {
-            Ok(c) => match (&c.server.tls_cert_file, &c.server.tls_key_file) {
-                (Some(cert), Some(key)) => {
-                    crate::http::tls::install_crypto_provider();
-                    match crate::http::tls::load_or_create(Some(cert), Some(key), &c.state_dir(), &[]) {
-                        Ok(_) => Outcome::ok(format!("{}: ok\n", file.display())),
-                        Err(e) => Outcome::fail(2, format!("{}: {e}", file.display())),
-                    }
-                }
-                _ => Outcome::ok(format!("{}: ok\n", file.display())),
-            },
-            Err(e) => Outcome::fail(2, e),
-        },
+        Command::Config(args::ConfigCmd::Check { file }) => config_check::run(&file),
         Command::Healthcheck(h) => {
             let config = match load_config(
                 cli.config,
@@ -170,7 +161,8 @@ pub async fn admin(config: &Config, request: AdminRequest) -> Result<AdminRespon
         std::sync::Arc::new(crate::clock::SystemClock),
         std::sync::Arc::new(keys),
         crate::site_settings(config),
-    );
+    )
+    .with_public_url(crate::public_url(config, config.server.listen));
     execute(&services, request).await.map_err(CommandError::from)
 }
 

@@ -16,8 +16,8 @@ fn user_line(u: &User) -> String {
         "{:<12} {:<10} {:<12} {:<11} {}",
         u.id.to_string(),
         u.role.as_str(),
-        format!("{:?}", u.access_level).to_lowercase(),
-        format!("{:?}", u.status).to_lowercase(),
+        u.access_level.as_str(),
+        u.status.as_str(),
         u.name.full()
     )
 }
@@ -26,7 +26,7 @@ fn device_line(d: &crate::domain::device::Device) -> String {
     format!(
         "{:<36} {:<8} {:<9} {:<7} {:<20} {}{}",
         d.id,
-        format!("{:?}", d.kind).to_lowercase(),
+        d.kind.as_str(),
         crate::domain::device::state_str(d.state),
         d.comparison_code,
         d.name,
@@ -40,17 +40,26 @@ pub fn render(resp: &AdminResponse) -> String {
     let mut s = String::new();
     match resp {
         AdminResponse::Bootstrap(b) => {
-            let _ = writeln!(
-                s,
-                "{} admin {} ({})",
-                if b.reissued {
-                    "Re-issued a code for"
-                } else {
-                    "Created"
-                },
-                b.user.id,
-                b.user.name.full()
-            );
+            if b.reissued {
+                let _ = writeln!(
+                    s,
+                    "An admin already exists: {} ({}), who has not exchanged a bootstrap code yet.",
+                    b.user.id,
+                    b.user.name.full()
+                );
+                let unused = b
+                    .unused_name
+                    .as_ref()
+                    .map(|n| format!(" (the name given, {n}, was not used)"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    s,
+                    "No admin was created{unused}: this issued a new code for {}; the earlier code no longer works.",
+                    b.user.id
+                );
+            } else {
+                let _ = writeln!(s, "Created admin {} ({})", b.user.id, b.user.name.full());
+            }
             let _ = writeln!(s, "One-time bootstrap code: {}", b.code);
             let _ = writeln!(
                 s,
@@ -86,8 +95,8 @@ pub fn render(resp: &AdminResponse) -> String {
             let _ = writeln!(s, "Employer:  {}", u.employer.as_deref().unwrap_or("-"));
             let _ = writeln!(s, "Language:  {}", u.language.as_str());
             let _ = writeln!(s, "Role:      {}", u.role.as_str());
-            let _ = writeln!(s, "Access:    {}", format!("{:?}", u.access_level).to_lowercase());
-            let _ = writeln!(s, "Status:    {}", format!("{:?}", u.status).to_lowercase());
+            let _ = writeln!(s, "Access:    {}", u.access_level.as_str());
+            let _ = writeln!(s, "Status:    {}", u.status.as_str());
             let units: Vec<String> = p
                 .units
                 .iter()
@@ -108,13 +117,7 @@ pub fn render(resp: &AdminResponse) -> String {
             }
             for t in &p.training {
                 let due = t.due_at.map(|d| format!(" due {}", date(d))).unwrap_or_default();
-                let _ = writeln!(
-                    s,
-                    "  {:<10} {}{}",
-                    format!("{:?}", t.status).to_lowercase(),
-                    t.module.title,
-                    due
-                );
+                let _ = writeln!(s, "  {:<10} {}{}", t.status.as_str(), t.module.title, due);
             }
             let _ = writeln!(s, "Activity (newest first):");
             for a in &p.activity {
@@ -208,6 +211,11 @@ pub fn render(resp: &AdminResponse) -> String {
         AdminResponse::Link { .. } | AdminResponse::Links { .. } | AdminResponse::LinkReport { .. } => {
             s.push_str(&super::render_links::render(resp));
         }
+        AdminResponse::Listening { listening: Some(l) } => {
+            let kiosk = l.kiosk.map_or("off".to_string(), |k| format!("http://{k}"));
+            let _ = writeln!(s, "HTTPS: {}\nKiosk: {kiosk}", l.https);
+        }
+        AdminResponse::Listening { listening: None } => s.push_str("no gateway is running\n"),
     }
     s
 }

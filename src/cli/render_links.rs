@@ -15,7 +15,8 @@ fn url(link: &AccessLink, base: Option<&str>) -> String {
     match base {
         Some(b) => format!("{b}/enroll/{}", link.token),
         None => format!(
-            "/enroll/{} (after this gateway's https:// address; set server.public_hostnames for a full URL)",
+            "none: {} (link token {})",
+            crate::discovery::setup::NO_PHONE_URL,
             link.token
         ),
     }

@@ -41,7 +41,9 @@ kiosk_listen = "127.0.0.1:8080"
 body_limit_bytes = 1048576
 # Time allowed for one request, in seconds: 1 to 600.
 request_timeout_secs = 30
-# Extra host names for the self-signed certificate, e.g. ["sitegate.plant.example"].
+# Host names phones on the site LAN use for this gateway, e.g. ["sitegate.plant.example"]: added
+# to the self-signed certificate; the first makes access links' URLs and posters (without one,
+# the LAN address discovery chose is used).
 public_hostnames = []
 
 [security]

@@ -1,6 +1,10 @@
 //! Which network interfaces and addresses the gateway announces itself on: a pure choice over a
 //! snapshot of the links ([`choose`]), and the reader that takes that snapshot from `/sys/class/net`
 //! and getifaddrs ([`read_links`]).
+//!
+//! `/sys/class/net/<if>/flags` holds the flags as set by `ip link set up` (a live `eth0` reads
+//! `0x1003`): it never shows `IFF_RUNNING`, which the kernel computes only for getifaddrs and
+//! ioctl. Whether a link runs is read from its `operstate` and `carrier` files instead.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -14,7 +18,6 @@ pub const CONTAINER_PREFIXES: &[&str] = &["docker", "br-", "virbr", "cni", "flan
 // Bits of /sys/class/net/<if>/flags (linux/if.h).
 const IFF_UP: u32 = 0x1;
 const IFF_LOOPBACK: u32 = 0x8;
-const IFF_RUNNING: u32 = 0x40;
 const IFF_MULTICAST: u32 = 0x1000;
 
 /// What the kernel says about one network interface.
@@ -23,7 +26,8 @@ pub struct Link {
     pub name: String,
     /// Administratively up (`IFF_UP`).
     pub up: bool,
-    /// Has a carrier (`IFF_RUNNING`).
+    /// Operationally up with a carrier (what the kernel reports as `IFF_RUNNING`), from
+    /// `operstate` and `carrier` (see [`is_running`]).
     pub running: bool,
     pub multicast: bool,
     pub loopback: bool,
@@ -35,10 +39,9 @@ pub struct Link {
 }
 
 impl Link {
-    /// Flags as read from `/sys/class/net/<if>/flags`.
+    /// Flags as read from `/sys/class/net/<if>/flags` (which carry no running bit).
     pub fn with_flags(mut self, flags: u32) -> Link {
         self.up = flags & IFF_UP != 0;
-        self.running = flags & IFF_RUNNING != 0;
         self.multicast = flags & IFF_MULTICAST != 0;
         self.loopback = flags & IFF_LOOPBACK != 0;
         self
@@ -166,14 +169,29 @@ fn read_link(sys: &Path, name: String, addrs: Vec<IpAddr>) -> Link {
         .ok()
         .and_then(|s| parse_flags(&s))
         .unwrap_or(0);
-    Link {
+    let read = |file: &str| std::fs::read_to_string(dir.join(file)).ok();
+    let mut link = Link {
         bridge: dir.join("bridge").exists(),
         bridge_port: dir.join("brport").exists(),
         addrs,
         name,
         ..Link::default()
     }
-    .with_flags(flags)
+    .with_flags(flags);
+    link.running = link.up && is_running(read("operstate").as_deref(), read("carrier").as_deref());
+    link
+}
+
+/// Whether a link runs, the way the kernel decides `IFF_RUNNING` (`dev_get_flags`: operationally
+/// up, where `unknown` counts as up): `operstate` `up`; `unknown` (loopback, drivers that do not
+/// report it) when `carrier` reads 1; anything else (`down`, `dormant`, `lowerlayerdown`, no file)
+/// not. `carrier` cannot be read while the link is administratively down.
+pub fn is_running(operstate: Option<&str>, carrier: Option<&str>) -> bool {
+    match operstate.map(str::trim) {
+        Some("up") => true,
+        Some("unknown") => carrier.map(str::trim) == Some("1"),
+        _ => false,
+    }
 }
 
 /// `0x1003` (with or without the prefix, surrounding whitespace allowed).

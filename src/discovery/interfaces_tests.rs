@@ -2,19 +2,38 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::*;
 
-const LAN: u32 = IFF_UP | IFF_RUNNING | IFF_MULTICAST | 0x2; // + IFF_BROADCAST
+/// What `/sys/class/net/<if>/flags` reads for a live Ethernet link: up, broadcast, multicast. The
+/// kernel never writes IFF_RUNNING (0x40) there; `operstate` and `carrier` say whether it runs.
+const LAN: &str = "0x1003";
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
-fn link(name: &str, flags: u32, addrs: &[&str]) -> Link {
-    Link {
-        name: name.into(),
-        addrs: addrs.iter().map(|a| ip(a)).collect(),
-        ..Link::default()
+/// One interface as the kernel shows it: its `/sys/class/net/<if>` files (a file given as `None`
+/// is absent or unreadable, as `carrier` is on a link that is down), read back by `read_link`.
+struct Sys(tempfile::TempDir);
+
+impl Sys {
+    fn new() -> Sys {
+        Sys(tempfile::tempdir().unwrap())
     }
-    .with_flags(flags)
+
+    fn link(&self, name: &str, flags: &str, operstate: &str, carrier: Option<&str>, addrs: &[&str]) -> Link {
+        let d = self.0.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("flags"), format!("{flags}\n")).unwrap();
+        std::fs::write(d.join("operstate"), format!("{operstate}\n")).unwrap();
+        if let Some(c) = carrier {
+            std::fs::write(d.join("carrier"), format!("{c}\n")).unwrap();
+        }
+        read_link(self.0.path(), name.into(), addrs.iter().map(|a| ip(a)).collect())
+    }
+
+    /// A live LAN-like link: `0x1003`, operstate `up`, carrier 1.
+    fn live(&self, name: &str, addrs: &[&str]) -> Link {
+        self.link(name, LAN, "up", Some("1"), addrs)
+    }
 }
 
 fn any_v4() -> InterfaceRule {
@@ -28,28 +47,31 @@ fn names(chosen: &[Chosen]) -> Vec<&str> {
     chosen.iter().map(|c| c.name.as_str()).collect()
 }
 
-/// A box with everything a site gateway may meet: its LAN, Wi-Fi, docker, libvirt, a bridge and
-/// its port, loopback, a cable pulled out, an interface without multicast, a veth of a namespace.
+/// A box with everything a site gateway may meet, each as the kernel shows it: its LAN, Wi-Fi,
+/// docker, libvirt, a bridge and its port, loopback, a cable pulled out, Wi-Fi not associated, a
+/// tunnel without multicast, an interface set down, a veth of a namespace.
 fn zoo() -> Vec<Link> {
-    let mut bridge = link("lan-br", LAN, &["10.1.0.1"]);
+    let sys = Sys::new();
+    let mut bridge = sys.live("lan-br", &["10.1.0.1"]);
     bridge.bridge = true;
-    let mut port = link("enp3s0", LAN, &["10.1.0.9"]);
+    let mut port = sys.live("enp3s0", &["10.1.0.9"]);
     port.bridge_port = true;
     vec![
-        link("lo", IFF_UP | IFF_RUNNING | IFF_LOOPBACK, &["127.0.0.1", "::1"]),
-        link("eth0", LAN, &["fe80::1", "2001:db8::5", "192.168.1.20"]),
-        link("wlan0", LAN, &["192.168.50.3"]),
-        link("docker0", LAN, &["172.17.0.1"]),
-        link("br-5f1e2d", LAN, &["172.18.0.1"]),
-        link("virbr0", LAN, &["192.168.122.1"]),
-        link("cni0", LAN, &["10.88.0.1"]),
-        link("flannel.1", LAN, &["10.244.0.0"]),
+        sys.link("lo", "0x9", "unknown", Some("1"), &["127.0.0.1", "::1"]),
+        sys.live("eth0", &["fe80::1", "2001:db8::5", "192.168.1.20"]),
+        sys.live("wlan0", &["192.168.50.3"]),
+        sys.live("docker0", &["172.17.0.1"]),
+        sys.live("br-5f1e2d", &["172.18.0.1"]),
+        sys.live("virbr0", &["192.168.122.1"]),
+        sys.live("cni0", &["10.88.0.1"]),
+        sys.live("flannel.1", &["10.244.0.0"]),
         bridge,
         port,
-        link("eth1", IFF_UP | IFF_MULTICAST, &["192.168.9.9"]), // no carrier
-        link("tun0", IFF_UP | IFF_RUNNING, &["10.8.0.2"]),      // no multicast
-        link("eth2", IFF_RUNNING | IFF_MULTICAST, &["192.168.7.7"]), // administratively down
-        link("veth1a2b", LAN, &["10.200.0.1"]),
+        sys.link("eth1", LAN, "down", Some("0"), &["192.168.9.9"]), // cable pulled out
+        sys.link("wlan1", LAN, "dormant", Some("1"), &["192.168.51.4"]), // not associated
+        sys.link("wg0", "0x91", "unknown", Some("1"), &["10.8.0.2"]), // no multicast
+        sys.link("eth2", "0x1002", "down", None, &["192.168.7.7"]), // administratively down
+        sys.live("veth1a2b", &["10.200.0.1"]),
     ]
 }
 
@@ -80,9 +102,10 @@ fn a_dual_stack_listener_announces_ipv4_first_then_global_then_link_local_ipv6()
 
 #[test]
 fn interfaces_with_ipv4_come_before_ipv6_only_ones() {
+    let sys = Sys::new();
     let links = vec![
-        link("aaa0", LAN, &["2001:db8::1"]),
-        link("zzz0", LAN, &["192.168.1.2"]),
+        sys.live("aaa0", &["2001:db8::1"]),
+        sys.live("zzz0", &["192.168.1.2"]),
     ];
     let rule = InterfaceRule {
         listen: IpAddr::V6(Ipv6Addr::UNSPECIFIED),
@@ -160,29 +183,47 @@ fn a_box_with_only_containers_and_loopback_has_nothing_to_announce_on() {
 }
 
 #[test]
-fn flags_parse_as_the_kernel_writes_them() {
+fn flags_parse_as_the_kernel_writes_them_and_carry_no_running_bit() {
     assert_eq!(parse_flags("0x1003\n"), Some(0x1003));
     assert_eq!(parse_flags("1003"), Some(0x1003));
     assert_eq!(parse_flags("garbage"), None);
     let l = Link::default().with_flags(0x1003);
-    assert!(l.up && l.multicast && !l.running && !l.loopback);
+    assert!(l.up && l.multicast && !l.loopback);
+}
+
+#[test]
+fn a_live_link_whose_flags_read_0x1003_is_running_and_on_the_lan() {
+    // The field failure: a live eth0 reads 0x1003 (no IFF_RUNNING); its operstate says up.
+    let sys = Sys::new();
+    let eth0 = sys.live("eth0", &["192.168.1.20"]);
+    assert!(eth0.up && eth0.running && eth0.multicast, "{eth0:?}");
+    assert!(is_lan(&eth0));
+    assert_eq!(names(&choose(&[eth0], &any_v4())), vec!["eth0"]);
+}
+
+#[test]
+fn running_follows_operstate_as_the_kernel_decides_iff_running() {
+    assert!(is_running(Some("up\n"), Some("1\n")));
+    assert!(is_running(Some("up"), None));
+    assert!(is_running(Some("unknown\n"), Some("1\n")));
+    assert!(!is_running(Some("unknown"), Some("0")));
+    assert!(!is_running(Some("unknown"), None));
+    for state in ["down", "dormant", "lowerlayerdown", "notpresent", "testing"] {
+        assert!(!is_running(Some(state), Some("1")), "{state}");
+    }
+    assert!(!is_running(None, Some("1")));
 }
 
 #[test]
 fn a_link_read_from_a_sys_tree_knows_bridges_and_ports() {
-    let dir = tempfile::tempdir().unwrap();
-    let mk = |name: &str, flags: &str, extra: Option<&str>| {
-        let d = dir.path().join(name);
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::write(d.join("flags"), flags).unwrap();
+    let sys = Sys::new();
+    for (name, extra) in [("eth0", None), ("br0", Some("bridge")), ("eth1", Some("brport"))] {
+        sys.live(name, &[]);
         if let Some(e) = extra {
-            std::fs::create_dir_all(d.join(e)).unwrap();
+            std::fs::create_dir_all(sys.0.path().join(name).join(e)).unwrap();
         }
-    };
-    mk("eth0", "0x1043\n", None);
-    mk("br0", "0x1043\n", Some("bridge"));
-    mk("eth1", "0x1043\n", Some("brport"));
-    let read = |n: &str| read_link(dir.path(), n.into(), vec![ip("10.0.0.1")]);
+    }
+    let read = |n: &str| read_link(sys.0.path(), n.into(), vec![ip("10.0.0.1")]);
     assert!(is_lan(&read("eth0")));
     assert!(read("br0").bridge && !is_lan(&read("br0")));
     assert!(read("eth1").bridge_port && !is_lan(&read("eth1")));

@@ -23,23 +23,33 @@ pub use interfaces::{Chosen, InterfaceRule};
 pub use record::{Advertisement, SERVICE_TYPE};
 pub use setup::{SetupContext, SetupInfo};
 
-/// Start announcing (when `discovery.enabled`) as a task of `tasks`; returns what the HTTP side
-/// reads: the live status and the facts for setting a headset up by hand.
-pub fn start(
+/// The facts for telling people how to reach a gateway whose HTTPS listener is on `listen`.
+pub fn setup_context(
     config: &Config,
-    tasks: &Tasks,
     listen: SocketAddr,
     gateway_id: &str,
     fingerprint: &Fingerprint,
-) -> DiscoveryHandle {
-    let setup = SetupContext {
+) -> SetupContext {
+    SetupContext {
         site_name: config.site.name.clone(),
         gateway_id: Some(gateway_id.to_owned()),
         listen,
         interfaces: config.discovery.interfaces.clone(),
         hostnames: config.server.public_hostnames.clone(),
         fingerprint: fingerprint.clone(),
-    };
+    }
+}
+
+/// Start announcing (when `discovery.enabled`) as a task of `tasks`; returns what the HTTP side
+/// reads: the live status and the facts for setting a headset up by hand.
+pub fn start(
+    config: &Config,
+    tasks: &Tasks,
+    setup: SetupContext,
+    gateway_id: &str,
+    fingerprint: &Fingerprint,
+) -> DiscoveryHandle {
+    let listen = setup.listen;
     let handle = DiscoveryHandle::new(DiscoveryStatus::disabled(listen.port())).with_setup(setup);
     if config.discovery.enabled {
         let ad = Advertisement {

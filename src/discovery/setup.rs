@@ -64,37 +64,75 @@ impl SetupContext {
 /// configured public host names. Loopback addresses go last: they only work on the box itself.
 fn urls(links: &[Link], ctx: &SetupContext) -> Vec<String> {
     let port = ctx.listen.port();
-    let rule = InterfaceRule {
-        listen: ctx.listen.ip(),
-        names: ctx.interfaces.clone(),
-    };
-    let mut addrs: Vec<IpAddr> = choose(links, &rule)
-        .into_iter()
-        .flat_map(|c| c.addrs)
-        .filter(|a| !matches!(a, IpAddr::V6(v6) if v6.is_unicast_link_local()))
-        .collect();
+    let mut addrs = lan_addrs(links, ctx.listen, &ctx.interfaces);
     addrs.sort_by_key(IpAddr::is_loopback);
     let mut out: Vec<String> = Vec::new();
-    let mut push = |u: String| {
+    let named = ctx.hostnames.iter().filter_map(|h| https_url(h, port));
+    for u in addrs.into_iter().map(|a| url_of(a, port)).chain(named) {
         if !out.contains(&u) {
             out.push(u);
-        }
-    };
-    for a in addrs {
-        push(format!("https://{}", SocketAddr::new(a, port)));
-    }
-    for h in &ctx.hostnames {
-        let h = h.trim().trim_end_matches('.');
-        if h.is_empty() {
-            continue;
-        }
-        match h.trim_matches(['[', ']']).parse::<IpAddr>() {
-            Ok(ip) => push(format!("https://{}", SocketAddr::new(ip, port))),
-            Err(_) => push(format!("https://{h}:{port}")),
         }
     }
     out
 }
+
+/// The addresses discovery chooses for this listener, without IPv6 link-local ones.
+fn lan_addrs(links: &[Link], listen: SocketAddr, interfaces: &[String]) -> Vec<IpAddr> {
+    let rule = InterfaceRule {
+        listen: listen.ip(),
+        names: interfaces.to_vec(),
+    };
+    choose(links, &rule)
+        .into_iter()
+        .flat_map(|c| c.addrs)
+        .filter(|a| !matches!(a, IpAddr::V6(v6) if v6.is_unicast_link_local()))
+        .collect()
+}
+
+fn url_of(addr: IpAddr, port: u16) -> String {
+    match port {
+        443 => match addr {
+            IpAddr::V4(a) => format!("https://{a}"),
+            IpAddr::V6(a) => format!("https://[{a}]"),
+        },
+        _ => format!("https://{}", SocketAddr::new(addr, port)),
+    }
+}
+
+/// `https://<host>[:<port>]` for a configured host name or IP address (`:443` left out); `None` for
+/// an empty name.
+pub fn https_url(host: &str, port: u16) -> Option<String> {
+    let h = host.trim().trim_end_matches('.');
+    if h.is_empty() {
+        return None;
+    }
+    Some(match h.trim_matches(['[', ']']).parse::<IpAddr>() {
+        Ok(ip) => url_of(ip, port),
+        Err(_) if port == 443 => format!("https://{h}"),
+        Err(_) => format!("https://{h}:{port}"),
+    })
+}
+
+/// Where a phone on the site LAN opens this gateway, for access links and their posters: the first
+/// of `server.public_hostnames`, else the first LAN address discovery chooses, with the HTTPS
+/// listener's port. `None` when there is neither (a loopback address works on the box only).
+pub fn phone_url(
+    links: &[Link],
+    listen: SocketAddr,
+    interfaces: &[String],
+    hostnames: &[String],
+) -> Option<String> {
+    if let Some(url) = hostnames.iter().find_map(|h| https_url(h, listen.port())) {
+        return Some(url);
+    }
+    lan_addrs(links, listen, interfaces)
+        .into_iter()
+        .find(|a| !a.is_loopback())
+        .map(|a| url_of(a, listen.port()))
+}
+
+/// What the staff screen and `sitegate link show` say instead of a URL when [`phone_url`] has none.
+pub const NO_PHONE_URL: &str = "no address a phone on the site LAN can open: set server.public_hostnames, or connect the gateway to the site LAN (discovery found no LAN interface)";
 
 /// The URL a headset set up by hand is given: the gateway and the fingerprint to pin.
 pub fn setup_url(url: &str, fingerprint: &str) -> String {

@@ -2,13 +2,15 @@ use std::net::SocketAddr;
 
 use super::*;
 
+/// A live link as the kernel shows it: flags `0x1003` (no running bit there), operstate `up`.
 fn link(name: &str, addrs: &[&str]) -> Link {
     Link {
         name: name.into(),
         addrs: addrs.iter().map(|a| a.parse().unwrap()).collect(),
+        running: true,
         ..Link::default()
     }
-    .with_flags(0x1043)
+    .with_flags(0x1003)
 }
 
 fn ctx(listen: &str) -> SetupContext {
@@ -117,4 +119,39 @@ fn the_terminal_qr_decodes_to_the_setup_url() {
 fn the_svg_qr_is_an_svg_document() {
     let svg = qr_svg("https://192.168.1.20:8443/?fp=x").unwrap();
     assert!(svg.starts_with("<?xml") && svg.contains("<svg") && svg.contains("</svg>"));
+}
+
+#[test]
+fn a_phone_opens_the_configured_name_else_the_lan_address_never_loopback() {
+    let listen: SocketAddr = "0.0.0.0:8443".parse().unwrap();
+    let names = vec!["gate.example.org.".to_string()];
+    assert_eq!(
+        phone_url(&links(), listen, &[], &names).as_deref(),
+        Some("https://gate.example.org:8443")
+    );
+    assert_eq!(
+        phone_url(&links(), listen, &[], &[]).as_deref(),
+        Some("https://192.168.1.20:8443")
+    );
+    // Loopback only (a listener on 127.0.0.1, or discovery confined to lo): nothing a phone opens.
+    let lo = vec!["lo".to_string()];
+    assert_eq!(phone_url(&links(), listen, &lo, &[]), None);
+    assert_eq!(
+        phone_url(&links(), "127.0.0.1:8443".parse().unwrap(), &[], &[]),
+        None
+    );
+    assert_eq!(phone_url(&[], listen, &[], &[" ".into()]), None);
+    // Port 443 is left out; IPv6 is bracketed.
+    assert_eq!(
+        phone_url(&links(), "[::]:443".parse().unwrap(), &["eth0".into()], &[]).as_deref(),
+        Some("https://192.168.1.20")
+    );
+    assert_eq!(
+        https_url("2001:db8::5", 8443).as_deref(),
+        Some("https://[2001:db8::5]:8443")
+    );
+    assert_eq!(
+        https_url("gate.example.org", 443).as_deref(),
+        Some("https://gate.example.org")
+    );
 }

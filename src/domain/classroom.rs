@@ -407,16 +407,6 @@ impl AutoCheckout {
     }
 }
 
-/// Whether a user-typed name search matches a person ("ana", "ana s", "silva").
-pub fn name_matches(query: &str, given: &str, family: &str) -> bool {
-    let full = format!("{given} {family}").to_lowercase();
-    let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
-    !words.is_empty()
-        && words
-            .iter()
-            .all(|w| full.split_whitespace().any(|part| part.starts_with(w.as_str())))
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -521,14 +511,5 @@ mod tests {
             Some(datetime!(2026-11-26 04:00 UTC))
         );
         assert_eq!(AutoCheckout::default().due(datetime!(2026-11-25 18:00 UTC)), None);
-    }
-
-    #[test]
-    fn names_match_by_word_prefixes() {
-        assert!(name_matches("ana s", "Ana", "Silva"));
-        assert!(name_matches("SIL", "Ana", "Silva"));
-        assert!(name_matches("żó", "Żółw", "Kowalski"));
-        assert!(!name_matches("na", "Ana", "Silva"));
-        assert!(!name_matches("  ", "Ana", "Silva"));
     }
 }

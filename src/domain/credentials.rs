@@ -27,6 +27,8 @@ pub enum CredentialKind {
     Pin,
     Totp,
     Otp,
+    /// A badge's signed QR payload, scanned.
+    Badge,
 }
 
 impl CredentialKind {
@@ -35,6 +37,7 @@ impl CredentialKind {
             CredentialKind::Pin => "pin",
             CredentialKind::Totp => "totp",
             CredentialKind::Otp => "otp",
+            CredentialKind::Badge => "badge",
         }
     }
 }

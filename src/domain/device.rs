@@ -27,6 +27,16 @@ pub enum DeviceKind {
     Kiosk,
 }
 
+impl DeviceKind {
+    /// The word the API and the CLI use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceKind::Headset => "headset",
+            DeviceKind::Kiosk => "kiosk",
+        }
+    }
+}
+
 /// Where a device stands (CONTRACTS: `pending`, `approved`, `rejected`, `revoked`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

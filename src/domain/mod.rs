@@ -9,6 +9,7 @@ pub mod enrollment;
 pub mod error;
 pub mod ids;
 pub mod link;
+pub mod name_search;
 pub mod on_site;
 pub mod org;
 pub mod person;

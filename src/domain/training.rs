@@ -115,6 +115,17 @@ pub enum TrainingStatus {
     Expired,
 }
 
+impl TrainingStatus {
+    /// The word the API and the CLI use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrainingStatus::Pending => "pending",
+            TrainingStatus::Completed => "completed",
+            TrainingStatus::Expired => "expired",
+        }
+    }
+}
+
 /// One line of a user's assigned training.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssignedTraining {

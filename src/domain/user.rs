@@ -20,6 +20,16 @@ pub enum AccessLevel {
 }
 
 impl AccessLevel {
+    pub const ALL: [AccessLevel; 2] = [AccessLevel::Full, AccessLevel::ClassroomOnly];
+
+    /// The word the API and the CLI use (and [`AccessLevel::parse`] takes back).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessLevel::Full => "full",
+            AccessLevel::ClassroomOnly => "classroom_only",
+        }
+    }
+
     pub fn parse(s: &str) -> Result<AccessLevel, DomainError> {
         match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
             "full" => Ok(AccessLevel::Full),
@@ -38,6 +48,16 @@ impl AccessLevel {
 pub enum UserStatus {
     Active,
     Deactivated,
+}
+
+impl UserStatus {
+    /// The word the API and the CLI use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Deactivated => "deactivated",
+        }
+    }
 }
 
 /// How the record came to be.

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::AppState;
 use super::auth::rfc3339;
 use super::classes::class_id;
-use super::csv::{BOM, csv_response, row};
+use super::csv::{BOM, SiteTime, csv_response, row};
 use super::error::{ApiError, ApiResult, Problem};
 use super::extract::{ApiJson, Client};
 use crate::domain::classroom::{CheckMethod, Class};
@@ -279,7 +279,7 @@ async fn search_people(
     if q.q.is_empty() || q.q.chars().count() > 100 {
         return Err(invalid("q", "1 to 100 characters"));
     }
-    let roster = state.services.class_roster(id).await?;
+    let roster = state.services.class_roster(&p, id).await?;
     let people = state.services.search_people(p, id, q.q, 20).await?;
     Ok(Json(
         people
@@ -338,7 +338,8 @@ async fn on_site(State(state): State<AppState>) -> ApiResult<Json<Vec<OnSiteOut>
     Ok(Json(list.iter().map(OnSiteOut::from).collect()))
 }
 
-/// Who is on site now, as CSV (RFC 4180, UTF-8 with BOM) for printing or a spreadsheet.
+/// Who is on site now, as CSV (RFC 4180, UTF-8 with BOM) for printing or a spreadsheet; times in
+/// site time to the second, the offset in the column's header.
 #[utoipa::path(get, path = "/api/on-site.csv", tag = "classroom", responses(
     (status = 200, description = "CSV, UTF-8 with BOM", content_type = "text/csv", body = String),
     (status = 401, body = Problem, content_type = "application/problem+json"),
@@ -347,6 +348,7 @@ async fn on_site(State(state): State<AppState>) -> ApiResult<Json<Vec<OnSiteOut>
 ))]
 async fn on_site_csv(State(state): State<AppState>) -> ApiResult<Response> {
     let list = state.services.on_site().await?;
+    let times = SiteTime::new(state.services.site_offset());
     let mut out = String::from(BOM);
     out.push_str(&row(&[
         "Family name",
@@ -355,9 +357,9 @@ async fn on_site_csv(State(state): State<AppState>) -> ApiResult<Response> {
         "Employer",
         "Class",
         "Room",
-        "Checked in at",
+        &times.header("Checked in at"),
     ]));
-    for o in list.iter().map(OnSiteOut::from) {
+    for (entry, o) in list.iter().map(|e| (e, OnSiteOut::from(e))) {
         out.push_str(&row(&[
             &o.family_name,
             &o.given_name,
@@ -365,7 +367,7 @@ async fn on_site_csv(State(state): State<AppState>) -> ApiResult<Response> {
             o.employer.as_deref().unwrap_or(""),
             &o.class_title,
             &o.room,
-            o.checked_in_at.as_deref().unwrap_or(""),
+            &times.cell(entry.attendance.checked_in_at),
         ]));
     }
     let stamp = state.services.now().to_offset(state.services.site_offset());

@@ -47,7 +47,8 @@ pub struct BootstrapAnswer {
 #[utoipa::path(post, path = "/api/auth/bootstrap", tag = "auth", request_body = BootstrapRequest, responses(
     (status = 200, body = BootstrapAnswer),
     (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json"),
+    (status = 401, body = Problem, content_type = "application/problem+json",
+        description = "`invalid_bootstrap_code`: the ID or the code is not right, or the code expired or was used (one answer for all)"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 413, body = Problem, content_type = "application/problem+json"),
     (status = 415, body = Problem, content_type = "application/problem+json"),

@@ -132,17 +132,40 @@ pub struct BadgeOut {
     pub issued_at: String,
 }
 
+/// Characters the badge printer's fonts lack: they print as empty boxes. Staff screens show
+/// `message`; set `printing.font_file` to a font that has them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MissingGlyphsOut {
+    /// Each character once, as text.
+    pub characters: Vec<String>,
+    /// One line for staff, in English.
+    pub message: String,
+}
+
+impl MissingGlyphsOut {
+    /// `None` when every character prints.
+    pub(crate) fn new(chars: &[char]) -> Option<MissingGlyphsOut> {
+        (!chars.is_empty()).then(|| MissingGlyphsOut {
+            characters: chars.iter().map(char::to_string).collect(),
+            message: crate::printer::missing_glyphs_message(chars),
+        })
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IssuedOut {
     pub badge: BadgeOut,
     /// The badge it replaces, now refused when scanned.
     pub retired: Option<String>,
     pub job: PrintJobOut,
+    /// Set when the badge has characters that will print as empty boxes; null otherwise.
+    pub missing_glyphs: Option<MissingGlyphsOut>,
 }
 
 impl From<IssuedBadge> for IssuedOut {
     fn from(i: IssuedBadge) -> Self {
         IssuedOut {
+            missing_glyphs: MissingGlyphsOut::new(&i.missing_glyphs),
             job: PrintJobOut::new(&i.job, Some(i.badge.serial)),
             retired: i.retired.map(|n| n.to_string()),
             badge: BadgeOut {

@@ -2,10 +2,10 @@
 
 use std::convert::Infallible;
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Serialize;
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::ToSchema;
@@ -13,9 +13,11 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::auth::rfc3339;
 use super::classes::{ClassOut, class_id};
-use super::csv::{BOM, csv_response, row};
+use super::csv::{BOM, SiteTime, csv_response, row};
 use super::error::{ApiResult, Problem};
 use crate::domain::classroom::{CheckMethod, Outcome};
+use crate::service::ServiceError;
+use crate::service::auth::Principal;
 use crate::service::classroom::{RosterLine, RosterView};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -93,35 +95,39 @@ impl From<&RosterView> for ClassRosterOut {
     }
 }
 
-/// The class and its roster: expected, present (time and method), walk-ins, not yet arrived.
+/// The class and its roster: expected, present (time and method), walk-ins, not yet arrived. For
+/// the class's instructors, managers and admins.
 #[utoipa::path(get, path = "/api/classes/{id}", tag = "classroom",
     params(("id" = String, Path, format = Uuid, description = "Class ID")), responses(
     (status = 200, body = ClassRosterOut),
     (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json", description = "`not_class_instructor`: staff who do not run this class"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 503, body = Problem, content_type = "application/problem+json"),
 ))]
 pub(super) async fn roster(
     State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<ClassRosterOut>> {
-    let view = state.services.class_roster(class_id(&id)?).await?;
+    let view = state.services.class_roster(&p, class_id(&id)?).await?;
     Ok(Json(ClassRosterOut::from(&view)))
 }
 
-/// The roster as CSV for a spreadsheet (RFC 4180, UTF-8 with BOM).
-pub fn roster_to_csv(v: &RosterView) -> String {
+/// The roster as CSV for a spreadsheet (RFC 4180, UTF-8 with BOM, times in site time).
+pub(crate) fn roster_to_csv(v: &RosterView, times: SiteTime) -> String {
     let mut out = String::from(BOM);
+    let checked_in = times.header("Checked in at");
+    let checked_out = times.header("Checked out at");
     out.push_str(&row(&[
         "User ID",
         "Given name",
         "Family name",
         "Employer",
         "Expected",
-        "Checked in at",
+        &checked_in,
         "Check-in method",
-        "Checked out at",
+        &checked_out,
         "Check-out method",
         "Auto check-out",
         "Outcome",
@@ -130,6 +136,7 @@ pub fn roster_to_csv(v: &RosterView) -> String {
     ]));
     for l in &v.lines {
         let o = RosterLineOut::from(l);
+        let a = l.attendance.as_ref();
         let method = |m: Option<CheckMethod>| m.map(CheckMethod::as_str).unwrap_or("");
         out.push_str(&row(&[
             &o.user_id,
@@ -137,9 +144,9 @@ pub fn roster_to_csv(v: &RosterView) -> String {
             &o.family_name,
             l.user.employer.as_deref().unwrap_or(""),
             if o.expected { "yes" } else { "walk-in" },
-            o.checked_in_at.as_deref().unwrap_or(""),
+            &times.cell(a.and_then(|a| a.checked_in_at)),
             method(o.check_in_method),
-            o.checked_out_at.as_deref().unwrap_or(""),
+            &times.cell(a.and_then(|a| a.checked_out_at)),
             method(o.check_out_method),
             if o.auto_checked_out { "yes" } else { "no" },
             o.outcome.map(Outcome::as_str).unwrap_or(""),
@@ -150,46 +157,58 @@ pub fn roster_to_csv(v: &RosterView) -> String {
     out
 }
 
-/// The roster as CSV (RFC 4180, UTF-8 with BOM): opens cleanly in a spreadsheet.
+/// The roster as CSV (RFC 4180, UTF-8 with BOM): opens cleanly in a spreadsheet, times in site
+/// time to the second (`2026-12-03 09:14:05`, the offset in the column's header). For the class's
+/// instructors, managers and admins.
 #[utoipa::path(get, path = "/api/classes/{id}/roster.csv", tag = "classroom",
     params(("id" = String, Path, format = Uuid, description = "Class ID")), responses(
     (status = 200, description = "CSV, UTF-8 with BOM", content_type = "text/csv", body = String),
     (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json", description = "`not_class_instructor`: staff who do not run this class"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 503, body = Problem, content_type = "application/problem+json"),
 ))]
-pub(super) async fn roster_csv(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
+pub(super) async fn roster_csv(
+    State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let id = class_id(&id)?;
-    let view = state.services.class_roster(id).await?;
+    let view = state.services.class_roster(&p, id).await?;
     let date = view.class.starts_at.date();
-    csv_response(&format!("class-{date}-{id}.csv"), roster_to_csv(&view))
+    let times = SiteTime::new(state.services.site_offset());
+    csv_response(&format!("class-{date}-{id}.csv"), roster_to_csv(&view, times))
 }
 
 /// The live roster: a `roster` event with the whole roster now, and again after every change
-/// (check-in, check-out, open, close). A screen that reconnects gets the roster at once.
+/// (check-in, check-out, open, close). A screen that reconnects gets the roster at once. For the
+/// class's instructors, managers and admins; the stream ends when that is no longer so.
 #[utoipa::path(get, path = "/api/classes/{id}/events", tag = "classroom",
     params(("id" = String, Path, format = Uuid, description = "Class ID")), responses(
     (status = 200, description = "Server-sent events: `roster` with a ClassRosterOut as data", content_type = "text/event-stream", body = String),
     (status = 401, body = Problem, content_type = "application/problem+json"),
-    (status = 403, body = Problem, content_type = "application/problem+json"),
+    (status = 403, body = Problem, content_type = "application/problem+json", description = "`not_class_instructor`: staff who do not run this class"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
     (status = 503, body = Problem, content_type = "application/problem+json"),
 ))]
 pub(super) async fn roster_events(
     State(state): State<AppState>,
+    Extension(p): Extension<Principal>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let id = class_id(&id)?;
     // Subscribe before the first read, so no change between the two is missed.
     let rx = state.services.roster_events.subscribe();
-    let first = state.services.class_roster(id).await?;
+    let first = state.services.class_roster(&p, id).await?;
     let services = state.services.clone();
     let stream = futures_util::stream::unfold(
-        (Some(first), rx, services),
-        move |(first, mut rx, services)| async move {
+        (Some(first), rx, services, p),
+        move |(first, mut rx, services, p)| async move {
             if let Some(view) = first {
-                return Some((Ok::<Event, Infallible>(roster_event(&view)), (None, rx, services)));
+                return Some((
+                    Ok::<Event, Infallible>(roster_event(&view)),
+                    (None, rx, services, p),
+                ));
             }
             loop {
                 match rx.recv().await {
@@ -197,8 +216,10 @@ pub(super) async fn roster_events(
                     Ok(_) | Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => return None,
                 }
-                match services.class_roster(id).await {
-                    Ok(view) => return Some((Ok(roster_event(&view)), (None, rx, services))),
+                // Each read checks again: someone taken off the class stops getting its roster.
+                match services.class_roster(&p, id).await {
+                    Ok(view) => return Some((Ok(roster_event(&view)), (None, rx, services, p))),
+                    Err(ServiceError::NotClassInstructor) => return None,
                     Err(e) => {
                         tracing::warn!(error = %e, "live roster: cannot read the roster");
                         return None;

@@ -256,6 +256,9 @@ pub struct EnrollBadgeOut {
     /// The printer it goes to: `kiosk` (beside the kiosk screen) or `gate` (picked up at the
     /// gate's kiosk, for a phone enrollment).
     pub pickup: Option<&'static str>,
+    /// Set when the badge has characters that will print as empty boxes (staff are told);
+    /// null otherwise.
+    pub missing_glyphs: Option<super::badges::MissingGlyphsOut>,
 }
 
 impl EnrollBadgeOut {
@@ -268,6 +271,7 @@ impl EnrollBadgeOut {
                 preview_url: kiosk.then(|| format!("/api/kiosk/print-jobs/{}/badge.png", i.job.id)),
                 job: Some(KioskJobOut::from(&i.job)),
                 pickup: Some(if kiosk { "kiosk" } else { "gate" }),
+                missing_glyphs: super::badges::MissingGlyphsOut::new(&i.missing_glyphs),
             },
             EnrollmentBadge::Kept { serial } => EnrollBadgeOut {
                 status: EnrollBadgeStatus::Kept,
@@ -275,6 +279,7 @@ impl EnrollBadgeOut {
                 job: None,
                 preview_url: None,
                 pickup: None,
+                missing_glyphs: None,
             },
             EnrollmentBadge::Unavailable => EnrollBadgeOut {
                 status: EnrollBadgeStatus::Unavailable,
@@ -282,6 +287,7 @@ impl EnrollBadgeOut {
                 job: None,
                 preview_url: None,
                 pickup: None,
+                missing_glyphs: None,
             },
         }
     }
@@ -383,20 +389,33 @@ pub struct OtpProofRequest {
     pub walk_in_pass: Option<String>,
 }
 
-/// How an existing user proves who they are: ID + PIN, or a one-time password.
+/// The user's badge, scanned: its QR payload as the scanner typed it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BadgeProofRequest {
+    #[schema(min_length = 1, max_length = 64, example = "SG1ABCDE12345FGHJK67890")]
+    pub badge: String,
+    /// An instructor's walk-in pass, as for a newcomer.
+    #[schema(min_length = 1, max_length = 64)]
+    pub walk_in_pass: Option<String>,
+}
+
+/// How an existing user proves who they are: ID + PIN, a one-time password, or their badge.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum ExistingProofRequest {
     Pin(PinProofRequest),
     Otp(OtpProofRequest),
+    Badge(BadgeProofRequest),
 }
 
-/// An existing user comes through a link: after proof, the link's allocation is added to their record.
+/// An existing user comes through a link: after proof (ID + PIN, a staff OTP, or their badge
+/// scanned), the link's allocation is added to their record.
 #[utoipa::path(post, path = "/api/enroll/{token}/existing", tag = "enrollment", request_body = ExistingProofRequest,
     params(("token" = String, Path, max_length = 64, description = "The link's token, from its URL")), responses(
     (status = 200, body = EnrollOut),
     (status = 400, body = Problem, content_type = "application/problem+json"),
-    (status = 401, body = Problem, content_type = "application/problem+json", description = "`invalid_credentials`"),
+    (status = 401, body = Problem, content_type = "application/problem+json", description = "`invalid_credentials` (a forged, unknown or retired badge, or a deactivated holder's, too)"),
     (status = 403, body = Problem, content_type = "application/problem+json", description = "`user_deactivated`"),
     (status = 404, body = Problem, content_type = "application/problem+json", description = "`link_unknown`"),
     (status = 409, body = Problem, content_type = "application/problem+json", description = "`link_full`"),
@@ -404,6 +423,7 @@ pub enum ExistingProofRequest {
     (status = 413, body = Problem, content_type = "application/problem+json"),
     (status = 415, body = Problem, content_type = "application/problem+json"),
     (status = 422, body = Problem, content_type = "application/problem+json"),
+    (status = 429, body = Problem, content_type = "application/problem+json", description = "`login_throttled`, `device_throttled`"),
     (status = 503, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn enroll_existing(
@@ -426,6 +446,10 @@ async fn enroll_existing(
         ExistingProofRequest::Otp(o) => {
             within("otp", &o.otp, SECRET_MAX)?;
             (Proof::Otp { otp: o.otp }, walk_in_pass(o.walk_in_pass)?)
+        }
+        ExistingProofRequest::Badge(b) => {
+            within("badge", &b.badge, 64)?;
+            (Proof::Badge { payload: b.badge }, walk_in_pass(b.walk_in_pass)?)
         }
     };
     let done = state

@@ -188,12 +188,18 @@ impl From<ServiceError> for ApiError {
                 "invalid_credentials",
                 "the ID or PIN is not right",
             ),
+            ServiceError::InvalidBootstrapCode => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_bootstrap_code", e.to_string())
+            }
             ServiceError::Unauthenticated => ApiError::unauthenticated(),
             ServiceError::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", e.to_string()),
+            ServiceError::NotClassInstructor => {
+                ApiError::new(StatusCode::FORBIDDEN, "not_class_instructor", e.to_string())
+            }
             ServiceError::UserDeactivated(_) => {
                 ApiError::new(StatusCode::FORBIDDEN, "user_deactivated", e.to_string())
             }
-            ServiceError::AlreadyInitialized => {
+            ServiceError::AlreadyInitialized { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "already_initialized", e.to_string())
             }
             ServiceError::LoginThrottled { retry_after_secs } => {

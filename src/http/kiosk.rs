@@ -20,6 +20,7 @@ use super::error::ApiError;
 #[derive(RustEmbed)]
 #[folder = "kiosk-ui/"]
 #[exclude = "README.md"]
+#[exclude = "package.json"]
 struct Embedded;
 
 /// Where the kiosk UI's files come from.

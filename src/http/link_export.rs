@@ -1,28 +1,29 @@
 //! A link's usage as CSV for spreadsheets, and its printable poster (HTML with an inline SVG QR, no outside resources).
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
-use super::auth::rfc3339;
-use super::csv::{BOM, csv_response, row};
+use super::csv::{BOM, SiteTime, csv_response, row};
 use super::error::{ApiError, ApiResult, Problem};
 use super::links::{BaseUrl, link_id};
+use crate::discovery::setup::NO_PHONE_URL;
 use crate::domain::org::UnitKind;
 use crate::service::links::LinkUsage;
 
-/// The usage table as CSV: a header row, then one row per user, in the order they came.
-pub fn usage_to_csv(usage: &LinkUsage) -> String {
+/// The usage table as CSV: a header row, then one row per user, in the order they came; times in
+/// site time.
+pub(crate) fn usage_to_csv(usage: &LinkUsage, times: SiteTime) -> String {
     let mut out = String::from(BOM);
     out.push_str(&row(&[
         "User ID",
         "Given name",
         "Family name",
         "Employer",
-        "Enrolled at",
+        &times.header("Enrolled at"),
         "Existing user",
         "Groups",
         "Sites",
@@ -51,7 +52,7 @@ pub fn usage_to_csv(usage: &LinkUsage) -> String {
             given,
             family,
             employer,
-            &rfc3339(r.entry.at),
+            &times.cell(Some(r.entry.at)),
             if r.entry.existing_user { "yes" } else { "no" },
             &names(UnitKind::Group),
             &names(UnitKind::Site),
@@ -61,7 +62,8 @@ pub fn usage_to_csv(usage: &LinkUsage) -> String {
     out
 }
 
-/// A link's usage as CSV (UTF-8 with BOM, RFC 4180), ready for a spreadsheet.
+/// A link's usage as CSV (UTF-8 with BOM, RFC 4180), ready for a spreadsheet: times in site time to
+/// the second (`2026-12-03 09:14:05`), the offset in the column's header.
 #[utoipa::path(get, path = "/api/links/{id}/usage.csv", tag = "links",
     params(("id" = String, Path, format = Uuid, description = "Link ID")), responses(
     (status = 200, description = "CSV, UTF-8 with BOM", content_type = "text/csv", body = String),
@@ -73,7 +75,8 @@ pub fn usage_to_csv(usage: &LinkUsage) -> String {
 pub(super) async fn usage_csv(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Response> {
     let id = link_id(&id)?;
     let usage = state.services.link_usage(id).await?;
-    csv_response(&format!("link-usage-{id}.csv"), usage_to_csv(&usage))
+    let times = SiteTime::new(state.services.site_offset());
+    csv_response(&format!("link-usage-{id}.csv"), usage_to_csv(&usage, times))
 }
 
 fn escape_html(text: &str) -> String {
@@ -149,13 +152,15 @@ fn poster_csp() -> String {
     )
 }
 
-/// A printable poster for the link: its name, description, URL and QR.
+/// A printable poster for the link: its name, description, URL and QR. Refused with
+/// `no_public_url` when the gateway knows no address a phone on the site LAN can open.
 #[utoipa::path(get, path = "/api/links/{id}/poster", tag = "links",
     params(("id" = String, Path, format = Uuid, description = "Link ID")), responses(
     (status = 200, description = "A printable HTML page", content_type = "text/html", body = String),
     (status = 401, body = Problem, content_type = "application/problem+json"),
     (status = 403, body = Problem, content_type = "application/problem+json"),
     (status = 404, body = Problem, content_type = "application/problem+json"),
+    (status = 409, description = "No address a phone on the site LAN can open is known (`no_public_url`)", body = Problem, content_type = "application/problem+json"),
     (status = 503, body = Problem, content_type = "application/problem+json"),
 ))]
 pub(super) async fn poster(
@@ -164,7 +169,9 @@ pub(super) async fn poster(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let d = state.services.link_detail(link_id(&id)?).await?;
-    let url = base.link(&d.link.token);
+    let url = base
+        .link(&d.link.token)
+        .ok_or_else(|| ApiError::new(StatusCode::CONFLICT, "no_public_url", NO_PHONE_URL))?;
     let svg = qr_svg(&url).ok_or_else(ApiError::internal)?;
     let html = poster_html(
         &state.services.settings.site_name,

@@ -2,8 +2,8 @@
 //! The CSV export and the printable poster live in `link_export.rs`.
 
 use axum::extract::{FromRequestParts, Path, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -18,6 +18,7 @@ use super::enroll::within;
 use super::error::{ApiError, ApiResult, Problem};
 use super::extract::ApiJson;
 use super::training::UnitOut;
+use crate::discovery::setup::NO_PHONE_URL;
 use crate::domain::link::{
     ALLOCATION_MAX_PER_KIND, Allocation, LINK_DESCRIPTION_MAX_CHARS, LINK_NAME_MAX_CHARS, LinkInput,
     LinkPatch, LinkState,
@@ -36,33 +37,25 @@ pub fn manage_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(super::link_export::poster))
 }
 
-/// Where phones reach this gateway: the configured public host name, else the host the staff browser used.
+/// Where phones on the site LAN open this gateway (`server.public_hostnames`, else the LAN address
+/// discovery chose, with the HTTPS port), whichever listener the staff screen came through: the
+/// kiosk's loopback port or the host a laptop typed would not open on a phone. `None` when the
+/// gateway knows no such address.
 #[derive(Debug, Clone)]
-pub struct BaseUrl(pub String);
+pub struct BaseUrl(pub Option<String>);
 
 impl FromRequestParts<AppState> for BaseUrl {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if let Some(url) = &state.services.settings.public_base_url {
-            return Ok(BaseUrl(url.clone()));
-        }
-        let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_string)
-            .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-            .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic() && c != '/' && c != '@'))
-            .unwrap_or_else(|| "localhost".into());
-        Ok(BaseUrl(format!("https://{host}")))
+    async fn from_request_parts(_: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(BaseUrl(state.services.public_url.get().await))
     }
 }
 
 impl BaseUrl {
     /// The link's enrollment URL: `https://<gateway>/enroll/<token>`.
-    pub fn link(&self, token: &str) -> String {
-        format!("{}/enroll/{token}", self.0)
+    pub fn link(&self, token: &str) -> Option<String> {
+        self.0.as_ref().map(|b| format!("{b}/enroll/{token}"))
     }
 }
 
@@ -120,8 +113,12 @@ pub struct LinkOut {
     pub id: Uuid,
     /// The unguessable part of the URL.
     pub token: String,
-    /// `https://<gateway>/enroll/<token>`: what the poster's QR carries.
-    pub url: String,
+    /// `https://<gateway>/enroll/<token>`, an address phones on the site LAN open: what the
+    /// poster's QR carries. `null` when the gateway knows no such address (`url_unavailable` says why).
+    pub url: Option<String>,
+    /// Why there is no `url`, for the staff screen; absent when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url_unavailable: Option<&'static str>,
     pub name: String,
     pub description: String,
     #[schema(format = DateTime)]
@@ -147,6 +144,7 @@ fn link_out(d: &LinkDetail, base: &BaseUrl, now: OffsetDateTime) -> LinkOut {
         id: l.id,
         token: l.token.clone(),
         url: base.link(&l.token),
+        url_unavailable: base.0.is_none().then_some(NO_PHONE_URL),
         name: l.name.clone(),
         description: l.description.clone(),
         expires_at: l.expires_at.map(rfc3339),

@@ -41,6 +41,8 @@ pub struct OnSitePrintOut {
     /// The moment the list was taken (site time).
     #[schema(format = DateTime)]
     pub generated_at: String,
+    /// Set when the list has characters that will print as empty boxes; null otherwise.
+    pub missing_glyphs: Option<super::badges::MissingGlyphsOut>,
 }
 
 /// Print who is on site now on the badge printer: the list as it is at this moment is kept in
@@ -77,12 +79,13 @@ async fn print_on_site(
         .services
         .print_on_site(p.actor(), req.printer, client.source())
         .await?;
-    let (people, generated_at) = match &job.work {
+    let (people, generated_at, missing) = match &job.work {
         JobWork::OnSiteList { on_site_list } => (
             on_site_list.people.len(),
             super::auth::rfc3339(on_site_list.generated_at),
+            state.services.list_missing_glyphs(on_site_list),
         ),
-        JobWork::Badge { .. } => (0, super::auth::rfc3339(job.created_at)),
+        JobWork::Badge { .. } => (0, super::auth::rfc3339(job.created_at), Vec::new()),
     };
     Ok((
         StatusCode::CREATED,
@@ -90,6 +93,7 @@ async fn print_on_site(
             job: PrintJobOut::new(&job, None),
             people,
             generated_at,
+            missing_glyphs: super::badges::MissingGlyphsOut::new(&missing),
         }),
     ))
 }

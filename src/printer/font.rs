@@ -62,6 +62,21 @@ impl Fonts {
         (main, id)
     }
 
+    /// The characters of `texts` that no font here draws (in either weight): they would print
+    /// as empty boxes. Each once, in the order first met; spaces and controls are not asked.
+    pub fn missing<'a>(&self, texts: impl IntoIterator<Item = &'a str>) -> Vec<char> {
+        let mut out = Vec::new();
+        for c in texts.into_iter().flat_map(str::chars) {
+            if c.is_whitespace() || c.is_control() || out.contains(&c) {
+                continue;
+            }
+            if self.pick(Weight::Regular, c).1.0 == 0 || self.pick(Weight::Bold, c).1.0 == 0 {
+                out.push(c);
+            }
+        }
+        out
+    }
+
     /// Width in pixels of `text` at `px`.
     pub fn width(&self, text: &str, weight: Weight, px: f32) -> f32 {
         self.layout(text, weight, px).last().map_or(0.0, |g| g.2 + g.3)
@@ -203,6 +218,16 @@ mod tests {
         let lines = fonts.wrap("Wwwwwwwwwwwwwwwwwwww", Weight::Bold, 40.0, 200.0);
         assert!(lines.len() > 1);
         assert_eq!(lines.concat(), "Wwwwwwwwwwwwwwwwwwww");
+    }
+
+    #[test]
+    fn characters_without_a_glyph_are_named_once() {
+        let fonts = Fonts::new(None).unwrap();
+        assert_eq!(
+            fonts.missing(["王小明", "Núñez 王 Смирнов", "李"]),
+            vec!['王', '小', '明', '李']
+        );
+        assert!(fonts.missing(["Zofia Łukasiewicz-Wróbel", "Ελένη"]).is_empty());
     }
 
     #[test]

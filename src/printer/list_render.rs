@@ -44,6 +44,20 @@ fn details(p: &OnSitePerson) -> String {
     s
 }
 
+/// The characters of the list's text that `fonts` lack (they would print as boxes).
+pub fn missing_glyphs(fonts: &Fonts, list: &OnSiteList) -> Vec<char> {
+    let details: Vec<String> = list.people.iter().map(details).collect();
+    let names = list
+        .people
+        .iter()
+        .flat_map(|p| [p.given_name.as_str(), p.family_name.as_str()]);
+    fonts.missing(
+        std::iter::once(list.site.as_str())
+            .chain(names)
+            .chain(details.iter().map(String::as_str)),
+    )
+}
+
 /// Draw `list` for a printer whose media is `media`: its full width, as tall as the list.
 pub fn render_list(fonts: &Fonts, list: &OnSiteList, media: &Media) -> Bitmap {
     let mm = media.dots_per_mm();

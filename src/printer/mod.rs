@@ -47,6 +47,15 @@ pub enum SetupError {
     },
 }
 
+/// What staff are told when a badge or list has characters the fonts lack.
+pub fn missing_glyphs_message(chars: &[char]) -> String {
+    let list: Vec<String> = chars.iter().map(char::to_string).collect();
+    format!(
+        "the badge printer's fonts have no glyph for {}: they print as empty boxes. Set printing.font_file to a font that has them (e.g. Noto Sans CJK for Chinese, Japanese, Korean), restart, and print again",
+        list.join(" ")
+    )
+}
+
 /// A configured printer with its resolved profile.
 #[derive(Debug, Clone)]
 pub struct Printer {

@@ -81,6 +81,13 @@ impl Renderer {
         &self.fonts
     }
 
+    /// The characters of the badge's text that its fonts lack (they would print as boxes).
+    pub fn missing_glyphs(&self, c: &BadgeContent) -> Vec<char> {
+        let issued = super::words::issued_line(&c.language, &c.issued, c.serial);
+        self.fonts
+            .missing([c.given_name.as_str(), &c.family_name, &c.site, &c.detail, &issued])
+    }
+
     /// Largest size from `start` down to `min` (in pixels) at which `text` fits `max_lines` lines.
     fn fit(
         &self,

@@ -48,42 +48,72 @@ pub fn from_offline_byte(b: u8) -> PrinterStatus {
     }
 }
 
+/// Why a status question got no answer.
+#[derive(Debug)]
+pub enum Unanswered {
+    /// Nothing came back within the wait.
+    Silent,
+    /// The printer closed the connection (orderly) before answering.
+    Closed,
+    /// The connection failed, e.g. the printer reset it.
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for Unanswered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unanswered::Silent => f.write_str("no answer in time"),
+            Unanswered::Closed => f.write_str("the printer closed the connection"),
+            Unanswered::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
 async fn ask<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     request: &[u8],
     wait: Duration,
-) -> Option<u8> {
+) -> Result<u8, Unanswered> {
     tokio::time::timeout(wait, async {
-        stream.write_all(request).await.ok()?;
-        stream.flush().await.ok()?;
+        stream.write_all(request).await.map_err(Unanswered::Io)?;
+        stream.flush().await.map_err(Unanswered::Io)?;
         let mut byte = [0u8; 1];
         match stream.read(&mut byte).await {
-            Ok(1) => Some(byte[0]),
-            _ => None,
+            Ok(1) => Ok(byte[0]),
+            Ok(_) => Err(Unanswered::Closed),
+            Err(e) => Err(Unanswered::Io(e)),
         }
     })
     .await
-    .ok()
-    .flatten()
+    .unwrap_or(Err(Unanswered::Silent))
 }
 
 /// Ask the paper sensor, then the offline cause. A printer that does not answer the first
 /// question within `wait` is not asked the second.
 pub async fn query<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S, wait: Duration) -> PrinterStatus {
-    let Some(paper) = ask(stream, &DLE_EOT_PAPER, wait).await else {
-        return PrinterStatus::Unknown;
-    };
+    confirm(stream, wait).await.unwrap_or(PrinterStatus::Unknown)
+}
+
+/// The same two questions, telling why there was no answer to the first: after a job, only an
+/// answer says the printer read every byte before it (TCP keeps the order), so silence or a
+/// reset there means the job may not have arrived whole. A byte that is not a status byte is
+/// `Unknown`.
+pub async fn confirm<S: AsyncRead + AsyncWrite + Unpin>(
+    stream: &mut S,
+    wait: Duration,
+) -> Result<PrinterStatus, Unanswered> {
+    let paper = ask(stream, &DLE_EOT_PAPER, wait).await?;
     match from_paper_byte(paper) {
         PrinterStatus::Ready => {}
-        other => return other,
+        other => return Ok(other),
     }
-    match ask(stream, &DLE_EOT_OFFLINE, wait).await {
-        Some(b) => match from_offline_byte(b) {
+    Ok(match ask(stream, &DLE_EOT_OFFLINE, wait).await {
+        Ok(b) => match from_offline_byte(b) {
             PrinterStatus::Unknown => PrinterStatus::Ready,
             other => other,
         },
-        None => PrinterStatus::Ready,
-    }
+        Err(_) => PrinterStatus::Ready,
+    })
 }
 
 #[cfg(test)]
@@ -100,6 +130,17 @@ mod tests {
         assert_eq!(from_offline_byte(0x52), PrinterStatus::Offline);
         assert_eq!(from_paper_byte(0x00), PrinterStatus::Unknown);
         assert_eq!(from_paper_byte(b'A'), PrinterStatus::Unknown);
+    }
+
+    #[tokio::test]
+    async fn a_closed_printer_is_told_apart_from_a_silent_one() {
+        let (mut ours, theirs) = tokio::io::duplex(64);
+        drop(theirs);
+        let r = confirm(&mut ours, Duration::from_millis(50)).await;
+        assert!(matches!(r, Err(Unanswered::Io(_) | Unanswered::Closed)), "{r:?}");
+        let (mut ours, _theirs) = tokio::io::duplex(64);
+        let r = confirm(&mut ours, Duration::from_millis(50)).await;
+        assert!(matches!(r, Err(Unanswered::Silent)), "{r:?}");
     }
 
     #[tokio::test]

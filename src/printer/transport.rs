@@ -1,13 +1,13 @@
-//! Where job bytes go: `tcp://host[:9100]` (one job per connection, status first, timeouts), `file:///dev/usb/lp0`, and `spool://dir` (bytes, PNG and JSON kept per job).
+//! Where job bytes go: `tcp://host[:9100]` (one job per connection, status first, the printer's answer after the last byte or its orderly close as the only proof of delivery, timeouts), `file:///dev/usb/lp0`, and `spool://dir` (bytes, PNG and JSON kept per job).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpSocket;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
 
 use super::profile::{Profile, StatusSupport};
-use super::status::{self, PrinterStatus};
+use super::status::{self, PrinterStatus, Unanswered};
 use crate::domain::print_job::PrintFault;
 
 /// A printer's address.
@@ -108,8 +108,10 @@ fn fail(fault: PrintFault, detail: impl Into<String>) -> DeliveryError {
     }
 }
 
-/// Deliver one job. Returns the status the printer reported before printing (`Unknown` when it
-/// does not talk, and for files and spools).
+/// Deliver one job. Over TCP it counts as delivered only once the printer answers a status
+/// question sent after the last byte (or, for a printer that does not answer status, closes the
+/// connection in order); returns that answer (`Unknown` when it does not talk, and for files and
+/// spools).
 pub async fn deliver(
     url: &PrinterUrl,
     profile: &Profile,
@@ -183,15 +185,81 @@ async fn tcp(
             Ok(Ok(())) => {}
         }
     }
-    match tokio::time::timeout(t.write, async {
+    // A finished write only means the bytes are in socket buffers, ours or the printer's: a
+    // printer that resets the connection now loses them. Only its answer after the last byte
+    // says it read the whole job.
+    if status == PrinterStatus::Unknown {
+        return confirm_by_close(&mut stream, t.write).await;
+    }
+    // The printer has to read the whole job before it reads the question: give it the write
+    // timeout to get there.
+    let after = match status::confirm(&mut stream, t.write.max(t.status)).await {
+        Ok(s) => s,
+        Err(Unanswered::Silent) => {
+            return Err(fail(
+                PrintFault::Timeout,
+                "the printer did not confirm the job in time (it may not have got it whole)",
+            ));
+        }
+        Err(Unanswered::Closed) => {
+            return Err(fail(
+                PrintFault::Dropped,
+                "the printer closed the connection before confirming the job",
+            ));
+        }
+        Err(Unanswered::Io(e)) => {
+            return Err(fail(
+                PrintFault::Dropped,
+                format!("the connection dropped before the printer confirmed the job: {e}"),
+            ));
+        }
+    };
+    let _ = tokio::time::timeout(t.status, stream.shutdown()).await;
+    match after {
+        PrinterStatus::Ready => Ok(after),
+        PrinterStatus::PaperOut => Err(fail(
+            PrintFault::PaperOut,
+            "the printer reports paper out after the job",
+        )),
+        PrinterStatus::CoverOpen => Err(fail(
+            PrintFault::CoverOpen,
+            "the printer reports its cover open after the job",
+        )),
+        PrinterStatus::Offline => Err(fail(
+            PrintFault::Offline,
+            "the printer reports offline or error after the job",
+        )),
+        PrinterStatus::Unknown => Err(fail(
+            PrintFault::Dropped,
+            "the printer's answer after the job is not a status byte",
+        )),
+    }
+}
+
+/// For a printer that does not answer status: end our half of the connection and wait for the
+/// printer to close its own. An orderly close (end of stream) is the best sign TCP gives that it
+/// read the job; a reset, an error or no close within `wait` is a fault, and the job is tried
+/// again (a duplicate badge beats a lost one). See docs/ARCHITECTURE.md for the limit.
+async fn confirm_by_close(stream: &mut TcpStream, wait: Duration) -> Result<PrinterStatus, DeliveryError> {
+    let closed = tokio::time::timeout(wait, async {
         stream.flush().await?;
-        stream.shutdown().await
+        stream.shutdown().await?;
+        let mut sink = [0u8; 256];
+        // Anything the printer says before closing (e.g. automatic status) is read and ignored.
+        while stream.read(&mut sink).await? > 0 {}
+        Ok::<(), std::io::Error>(())
     })
-    .await
-    {
-        Err(_) => Err(fail(PrintFault::Timeout, "the printer stopped taking data")),
-        Ok(Err(e)) => Err(fail(PrintFault::Dropped, format!("the connection dropped: {e}"))),
-        Ok(Ok(())) => Ok(status),
+    .await;
+    match closed {
+        Ok(Ok(())) => Ok(PrinterStatus::Unknown),
+        Ok(Err(e)) => Err(fail(
+            PrintFault::Dropped,
+            format!("the connection dropped before the printer closed it: {e}"),
+        )),
+        Err(_) => Err(fail(
+            PrintFault::Timeout,
+            "the printer did not close the connection after the job (it may not have got it whole)",
+        )),
     }
 }
 

@@ -102,6 +102,44 @@ pub enum AdminRequest {
         link: String,
         pinned: bool,
     },
+    /// Where the running gateway listens (`sitegate healthcheck` asks it, whatever `--listen` was).
+    Listening,
+}
+
+impl AdminRequest {
+    /// The command as the technician typed it (`user add`, `device approve`), for log lines.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AdminRequest::Init { .. } => "init",
+            AdminRequest::UserAdd { .. } => "user add",
+            AdminRequest::UserList { .. } => "user list",
+            AdminRequest::UserShow { .. } => "user show",
+            AdminRequest::UserDeactivate { .. } => "user deactivate",
+            AdminRequest::UserPin { .. } => "user pin",
+            AdminRequest::UserOtp { .. } => "user otp",
+            AdminRequest::UnitAdd { .. } => "unit add",
+            AdminRequest::UnitList { .. } => "unit list",
+            AdminRequest::TrainingAdd { .. } => "training add",
+            AdminRequest::TrainingAssign { .. } => "training assign",
+            AdminRequest::TrainingList => "training list",
+            AdminRequest::DeviceList => "device list",
+            AdminRequest::DeviceChange { change, .. } => match change {
+                DeviceChange::Approve => "device approve",
+                DeviceChange::Reject => "device reject",
+                DeviceChange::Revoke => "device revoke",
+                DeviceChange::Rename(_) => "device rename",
+                DeviceChange::Room(_) => "device room",
+            },
+            AdminRequest::LinkAdd { .. } => "link add",
+            AdminRequest::LinkList => "link list",
+            AdminRequest::LinkShow { .. } => "link show",
+            AdminRequest::LinkDeactivate { .. } => "link deactivate",
+            AdminRequest::LinkReactivate { .. } => "link reactivate",
+            AdminRequest::LinkPin { pinned: true, .. } => "link pin",
+            AdminRequest::LinkPin { pinned: false, .. } => "link pin --off",
+            AdminRequest::Listening => "healthcheck",
+        }
+    }
 }
 
 /// A new access link as typed on the command line: units by name or UUID.
@@ -179,7 +217,8 @@ pub enum AdminResponse {
     },
     Link {
         link: Box<LinkDetail>,
-        /// `https://host[:port]` when the site configured a public host name.
+        /// `https://host[:port]` where phones open the gateway (`server.public_hostnames`, else
+        /// the LAN address discovery chose); `None` when there is none.
         base_url: Option<String>,
     },
     Links {
@@ -191,6 +230,17 @@ pub enum AdminResponse {
         usage: Box<LinkUsage>,
         base_url: Option<String>,
     },
+    /// `None` when asked of the store with no gateway running.
+    Listening {
+        listening: Option<Listening>,
+    },
+}
+
+/// The addresses a running gateway's listeners are bound to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listening {
+    pub https: std::net::SocketAddr,
+    pub kiosk: Option<std::net::SocketAddr>,
 }
 
 /// Run one technician command with the CLI as the actor.
@@ -290,27 +340,27 @@ pub async fn execute(svc: &Services, req: AdminRequest) -> ServiceResult<AdminRe
                 allocation,
                 pinned: link.pinned,
             };
-            link_answer(svc, svc.create_link(actor, input).await?)
+            link_answer(svc, svc.create_link(actor, input).await?).await
         }
         AdminRequest::LinkList => AdminResponse::Links {
             links: svc.list_links().await?,
-            base_url: svc.settings.public_base_url.clone(),
+            base_url: svc.public_url.get().await,
         },
         AdminRequest::LinkShow { link } => {
             let id = svc.resolve_link(link).await?.id;
             AdminResponse::LinkReport {
                 link: Box::new(svc.link_detail(id).await?),
                 usage: Box::new(svc.link_usage(id).await?),
-                base_url: svc.settings.public_base_url.clone(),
+                base_url: svc.public_url.get().await,
             }
         }
         AdminRequest::LinkDeactivate { link } => {
             let id = svc.resolve_link(link).await?.id;
-            link_answer(svc, svc.set_link_active(actor, id, false).await?)
+            link_answer(svc, svc.set_link_active(actor, id, false).await?).await
         }
         AdminRequest::LinkReactivate { link } => {
             let id = svc.resolve_link(link).await?.id;
-            link_answer(svc, svc.set_link_active(actor, id, true).await?)
+            link_answer(svc, svc.set_link_active(actor, id, true).await?).await
         }
         AdminRequest::LinkPin { link, pinned } => {
             let id = svc.resolve_link(link).await?.id;
@@ -318,14 +368,17 @@ pub async fn execute(svc: &Services, req: AdminRequest) -> ServiceResult<AdminRe
                 pinned: Some(pinned),
                 ..Default::default()
             };
-            link_answer(svc, svc.update_link(actor, id, patch).await?)
+            link_answer(svc, svc.update_link(actor, id, patch).await?).await
         }
+        AdminRequest::Listening => AdminResponse::Listening {
+            listening: svc.listening,
+        },
     })
 }
 
-fn link_answer(svc: &Services, link: LinkDetail) -> AdminResponse {
+async fn link_answer(svc: &Services, link: LinkDetail) -> AdminResponse {
     AdminResponse::Link {
         link: Box::new(link),
-        base_url: svc.settings.public_base_url.clone(),
+        base_url: svc.public_url.get().await,
     }
 }

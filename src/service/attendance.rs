@@ -12,8 +12,9 @@ use super::roster_events::RosterChanged;
 use super::security::{Attempt, AttemptSource, verify};
 use super::{Actor, ServiceError, ServiceResult, Services};
 use crate::domain::activity::{ActivityEntry, ActivityKind};
-use crate::domain::classroom::{Attendance, CheckInResult, CheckMethod, CheckOutResult, Class, name_matches};
+use crate::domain::classroom::{Attendance, CheckInResult, CheckMethod, CheckOutResult, Class};
 use crate::domain::ids::UserId;
+use crate::domain::name_search::name_matches;
 use crate::domain::user::User;
 use crate::store::{self, StoreError};
 

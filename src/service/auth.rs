@@ -29,8 +29,11 @@ pub struct Bootstrap {
     pub code: String,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
-    /// True when an admin already existed without a PIN and got a fresh code.
+    /// True when an admin already existed without a PIN and got a fresh code (no admin was created).
     pub reissued: bool,
+    /// On a re-issue, the name `init` was given when it is not the existing admin's: it was not used.
+    #[serde(default)]
+    pub unused_name: Option<String>,
 }
 
 /// Who a sign-in says it is: a typed ID, or a badge scan.
@@ -119,7 +122,7 @@ impl Services {
             role: Some(Role::Admin),
             ..input
         };
-        input.validate()?;
+        let given = input.validate()?.name;
         let svc = self.clone();
         self.store
             .write(move |tx| {
@@ -138,7 +141,10 @@ impl Services {
                             .and_then(|c| c.pin_tag)
                             .is_some();
                         if has_pin {
-                            return Err(ServiceError::AlreadyInitialized);
+                            return Err(ServiceError::AlreadyInitialized {
+                                id: u.id.to_string(),
+                                name: u.name.full(),
+                            });
                         }
                         pending_admin = Some(u);
                     }
@@ -150,6 +156,7 @@ impl Services {
                         false,
                     ),
                 };
+                let unused_name = (reissued && given != user.name).then(|| given.full());
                 let code = random_crockford(&mut os_rng(), 10);
                 let expires_at = now + BOOTSTRAP_VALID;
                 let cred = StaffCredential {
@@ -167,6 +174,7 @@ impl Services {
                     code: format!("{}-{}", &code[..5], &code[5..]),
                     expires_at,
                     reissued,
+                    unused_name,
                 })
             })
             .await
@@ -206,7 +214,7 @@ impl Services {
                 audit.source = source;
                 store::audit::append_audit(tx, &audit)?;
                 if !good {
-                    return Ok(Err(ServiceError::InvalidCredentials));
+                    return Ok(Err(ServiceError::InvalidBootstrapCode));
                 }
                 let (pin, pin_tag) = draw_unique_pin(&svc, tx, svc.settings.pin_length)?;
                 store::credentials::set_pin(tx, &user_id, pin_tag)?;

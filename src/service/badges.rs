@@ -23,6 +23,9 @@ pub struct IssuedBadge {
     pub job: PrintJob,
     /// The badge this one replaces, now retired.
     pub retired: Option<BadgeNumber>,
+    /// Characters of the badge's text that the printer's fonts lack: they print as empty boxes,
+    /// so staff are told at once (empty when everything prints).
+    pub missing_glyphs: Vec<char>,
 }
 
 /// A scan that checked out: whose badge it is.
@@ -360,7 +363,23 @@ fn issue_in(
     audit.subject = Some(user.id.to_string());
     audit.detail = Some(format!("serial {}", badge.serial));
     store::audit::append_audit(tx, &audit)?;
-    Ok(IssuedBadge { badge, job, retired })
+    let missing_glyphs = svc.printing.as_ref().map_or_else(Vec::new, |p| {
+        p.renderer.missing_glyphs(&badge_content(svc, user, &badge))
+    });
+    if !missing_glyphs.is_empty() {
+        tracing::warn!(
+            user = %user.id,
+            serial = badge.serial,
+            "badge issued with characters that will not print: {}",
+            crate::printer::missing_glyphs_message(&missing_glyphs)
+        );
+    }
+    Ok(IssuedBadge {
+        badge,
+        job,
+        retired,
+        missing_glyphs,
+    })
 }
 
 /// Check a payload against the badge key and the store. The MAC is compared in constant time.

@@ -39,7 +39,8 @@ pub struct RosterView {
     pub lines: Vec<RosterLine>,
 }
 
-/// Whether `p` may open, run and close `class`: one of its instructors, or a manager or admin.
+/// Whether `p` may open, run, close and see the roster of `class`: one of its instructors, or a
+/// manager or admin.
 pub fn may_run(p: &Principal, class: &Class) -> bool {
     matches!(p.role, Role::Manager | Role::Admin) || class.instructors.contains(&p.user_id)
 }
@@ -48,9 +49,7 @@ pub(crate) fn require_runner(p: &Principal, class: &Class) -> Result<(), Service
     if may_run(p, class) {
         Ok(())
     } else {
-        Err(ServiceError::Forbidden(
-            "an instructor of this class, a manager or an admin".into(),
-        ))
+        Err(ServiceError::NotClassInstructor)
     }
 }
 
@@ -251,19 +250,24 @@ impl Services {
     }
 
     /// The class and its roster.
-    pub async fn class_roster(&self, id: Uuid) -> ServiceResult<RosterView> {
+    /// A class's roster, for its instructors, managers and admins (`NotClassInstructor` for
+    /// other staff: the roster names people and says where they are).
+    pub async fn class_roster(&self, p: &Principal, id: Uuid) -> ServiceResult<RosterView> {
+        let p = p.clone();
         self.store
             .read(move |tx| {
                 let Some(class) = store::classes::get_class(tx, id)? else {
-                    return Ok(None);
+                    return Ok(Err(ServiceError::NotFound {
+                        what: "class",
+                        id: id.to_string(),
+                    }));
                 };
-                roster_of(tx, class).map(Some)
+                if let Err(e) = require_runner(&p, &class) {
+                    return Ok(Err(e));
+                }
+                roster_of(tx, class).map(Ok)
             })
             .await?
-            .ok_or_else(|| ServiceError::NotFound {
-                what: "class",
-                id: id.to_string(),
-            })
     }
 
     pub async fn open_class(&self, p: Principal, id: Uuid) -> ServiceResult<Class> {

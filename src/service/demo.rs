@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::auth::draw_unique_pin;
 use super::users::insert_new_user;
 use super::{Actor, ServiceResult, Services};
+use crate::domain::ids::UserId;
 use crate::domain::link::{AccessLink, Allocation, LinkInput, new_token};
 use crate::domain::org::{Unit, UnitKind};
 use crate::domain::staff::Role;
@@ -22,6 +23,15 @@ pub struct DemoLogin {
     pub pin: String,
 }
 
+/// What `serve --demo` found.
+#[derive(Debug, Clone)]
+pub enum DemoSeed {
+    /// An empty database was seeded: the demo admin's sign-in (the PIN is shown this once).
+    Seeded(DemoLogin),
+    /// Data was there already; nothing was written. The demo admin's ID, when there is one.
+    Present { staff_id: Option<String> },
+}
+
 const WORKERS: &[(&str, &str, &str)] = &[
     ("José", "Núñez Peña", "es"),
     ("Zofia", "Łukasiewicz-Wróbel", "pl"),
@@ -31,13 +41,16 @@ const WORKERS: &[(&str, &str, &str)] = &[
 ];
 
 impl Services {
-    /// Seed demo data into an empty database in one transaction. `None` when data is already there.
-    pub async fn seed_demo(&self) -> ServiceResult<Option<DemoLogin>> {
+    /// Seed demo data into an empty database in one transaction; on a database with data, find
+    /// the demo admin instead (an active admin the demo created).
+    pub async fn seed_demo(&self) -> ServiceResult<DemoSeed> {
         let svc = self.clone();
         self.store
             .write(move |tx| {
                 if store::users::count_users(tx)? > 0 {
-                    return Ok(None);
+                    return Ok(DemoSeed::Present {
+                        staff_id: demo_admin(tx)?,
+                    });
                 }
                 let now = svc.now();
                 let actor = Actor::Demo;
@@ -137,11 +150,29 @@ impl Services {
                     store::links::put_link(tx, &link)?;
                     store::outbox::append_event(tx, "link.created", json!({ "link": link }), now)?;
                 }
-                Ok(Some(DemoLogin {
+                Ok(DemoSeed::Seeded(DemoLogin {
                     user_id: admin.id.to_string(),
                     pin,
                 }))
             })
             .await
+    }
+}
+
+/// The ID of the first active admin the demo created, if any.
+fn demo_admin(tx: &impl store::ReadTx) -> Result<Option<String>, store::StoreError> {
+    let mut after: Option<UserId> = None;
+    loop {
+        let page = store::users::list_users(tx, after.as_ref(), 500)?;
+        let Some(last) = page.last() else {
+            return Ok(None);
+        };
+        after = Some(last.id.clone());
+        if let Some(admin) = page
+            .iter()
+            .find(|u| u.created_via == CreatedVia::Demo && u.role == Role::Admin && u.is_active())
+        {
+            return Ok(Some(admin.id.to_string()));
+        }
     }
 }

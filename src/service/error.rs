@@ -14,14 +14,26 @@ pub enum ServiceError {
     /// Sign-in failed; deliberately says nothing about which part was wrong.
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// A bootstrap code was refused; like a sign-in it does not say whether the ID or the code was wrong.
+    #[error(
+        "the ID or the bootstrap code is not right, or the code has expired or was used already (`sitegate init` issues a new one)"
+    )]
+    InvalidBootstrapCode,
     #[error("not signed in, or the session has ended")]
     Unauthenticated,
     #[error("this needs one of the roles: {0}")]
     Forbidden(String),
+    /// The class is run (and its roster seen) only by its own instructors, managers and admins.
+    #[error("only this class's instructors, a manager or an admin may do this")]
+    NotClassInstructor,
     #[error("user {0} is deactivated")]
     UserDeactivated(String),
-    #[error("sitegate is already initialised: an admin exists")]
-    AlreadyInitialized,
+    /// `init` found an admin who has a PIN: it changed nothing.
+    #[error(
+        "sitegate is already initialised: admin {id} ({name}) exists and has a PIN; nothing was changed \
+         (a new PIN for them: `sitegate user pin {id}`; another admin: `sitegate user add --role admin ...`)"
+    )]
+    AlreadyInitialized { id: String, name: String },
     /// No access link has this token.
     #[error("no access link has this address")]
     LinkUnknown,

@@ -82,9 +82,6 @@ pub struct SiteSettings {
     pub enrollment: enrollment::EnrollmentSettings,
     /// Seconds untouched before the kiosk returns to its start screen.
     pub kiosk_idle_seconds: u32,
-    /// `https://host[:port]` that phones on the site network reach, when configured; else the
-    /// address a staff browser used is taken for link URLs.
-    pub public_base_url: Option<String>,
     pub credentials: CredentialSettings,
     /// Classroom settings (auto check-out).
     pub classroom: ClassroomSettings,
@@ -128,6 +125,34 @@ impl Default for CredentialSettings {
     }
 }
 
+/// Where phones on the site LAN open this gateway (`https://host[:port]`), for access links:
+/// asked each time a link's URL is made, since the box's addresses change. `None` when no such
+/// address is known; a URL that only works on the box itself is never given.
+#[derive(Clone, Default)]
+pub struct PublicUrl(Option<Arc<dyn Fn() -> Option<String> + Send + Sync>>);
+
+impl PublicUrl {
+    /// `find` may block (it reads the network interfaces); it runs off the async threads.
+    pub fn new(find: impl Fn() -> Option<String> + Send + Sync + 'static) -> PublicUrl {
+        PublicUrl(Some(Arc::new(find)))
+    }
+
+    pub async fn get(&self) -> Option<String> {
+        let find = self.0.clone()?;
+        tokio::task::spawn_blocking(move || find()).await.ok().flatten()
+    }
+}
+
+impl std::fmt::Debug for PublicUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "PublicUrl(..)"
+        } else {
+            "PublicUrl(none)"
+        })
+    }
+}
+
 /// Everything a use case needs: the store, the clock, the keys and the site's settings.
 #[derive(Debug, Clone)]
 pub struct Services {
@@ -141,6 +166,10 @@ pub struct Services {
     pub printing: Option<crate::printer::Printing>,
     /// The running sync task, when this process serves (else a handle that wakes nothing).
     pub sync: sync::worker::SyncHandle,
+    /// Where phones open this gateway, for link URLs.
+    pub public_url: PublicUrl,
+    /// Where this gateway listens; `None` where nothing serves (CLI on the store).
+    pub listening: Option<admin::Listening>,
 }
 
 impl Services {
@@ -153,7 +182,21 @@ impl Services {
             roster_events: roster_events::RosterEvents::default(),
             printing: None,
             sync: sync::worker::SyncHandle::default(),
+            public_url: PublicUrl::default(),
+            listening: None,
         }
+    }
+
+    /// The same services, knowing where the gateway listens.
+    pub fn with_listening(mut self, listening: admin::Listening) -> Services {
+        self.listening = Some(listening);
+        self
+    }
+
+    /// The same services, telling link URLs where phones open the gateway.
+    pub fn with_public_url(mut self, public_url: PublicUrl) -> Services {
+        self.public_url = public_url;
+        self
     }
 
     /// The same services, able to draw and print badges.

@@ -35,6 +35,14 @@ impl Services {
                 })
                 .collect(),
         };
+        let missing = self.list_missing_glyphs(&list);
+        if !missing.is_empty() {
+            tracing::warn!(
+                people = list.people.len(),
+                "on-site list queued with characters that will not print: {}",
+                crate::printer::missing_glyphs_message(&missing)
+            );
+        }
         let svc = self.clone();
         let job = self
             .store
@@ -52,6 +60,13 @@ impl Services {
             .await?;
         self.wake_printing();
         Ok(job)
+    }
+
+    /// The characters of `list` that the printer's fonts lack (empty without printing).
+    pub fn list_missing_glyphs(&self, list: &OnSiteList) -> Vec<char> {
+        self.printing.as_ref().map_or_else(Vec::new, |p| {
+            crate::printer::list_render::missing_glyphs(p.renderer.fonts(), list)
+        })
     }
 
     /// An on-site list job, for the screen that queued it. A badge job is not found here: staff

@@ -1,8 +1,9 @@
-//! How an existing user proves who they are at an access link: ID + VR PIN, or a one-time password
-//! from staff, checked through the throttled verification path every login uses.
+//! How an existing user proves who they are at an access link: ID + VR PIN, a one-time password
+//! from staff, or their badge scanned, checked through the throttled verification path every login uses.
 
 use redb::WriteTransaction;
 
+use crate::domain::badge::{self, BadgeRefusal};
 use crate::domain::ids::UserId;
 use crate::domain::user::User;
 
@@ -16,12 +17,16 @@ pub enum Proof {
     Pin { user_id: UserId, pin: String },
     /// A one-time password issued by staff.
     Otp { otp: String },
+    /// Their badge's QR payload, as the scanner typed it.
+    Badge { payload: String },
 }
 
 /// Check a proof through the one throttled verification path (`security::verify`): the site,
 /// source and account budgets are checked first, the credential with the same work whether or not
 /// the account exists, and the attempt is audited as `link.existing_user_proof` either way. A
-/// one-time password is used up in the same commit. The caller decides what a deactivated user
+/// one-time password is used up in the same commit. A badge scan that is not a sitegate badge at
+/// all is a shape error (`badge_not_sitegate`, like an ID's wrong check character); a forged,
+/// unknown or retired badge, or a deactivated holder's, is a failed proof like a wrong PIN. The caller decides what a deactivated user
 /// gets; the outer `Result` is storage, the inner one the verdict (committed either way).
 pub(crate) fn verify(
     svc: &Services,
@@ -40,6 +45,20 @@ pub(crate) fn verify(
             audit_source,
             totp_second_factor: false,
         },
+        Proof::Badge { payload } => {
+            if badge::parse_payload(payload).is_none() {
+                return Ok(Err(ServiceError::Badge(BadgeRefusal::NotSitegate)));
+            }
+            Attempt {
+                presented: Presented::Badge {
+                    payload: payload.clone(),
+                },
+                source: source.clone(),
+                audit_event: EVENT,
+                audit_source,
+                totp_second_factor: false,
+            }
+        }
     };
     Ok(security::verify(svc, tx, &attempt)?.map(|v| v.user))
 }
@@ -49,6 +68,7 @@ impl std::fmt::Debug for Proof {
         match self {
             Proof::Pin { user_id, .. } => write!(f, "Proof::Pin({user_id}, [redacted])"),
             Proof::Otp { .. } => f.write_str("Proof::Otp([redacted])"),
+            Proof::Badge { .. } => f.write_str("Proof::Badge([redacted])"),
         }
     }
 }
@@ -58,7 +78,7 @@ impl Proof {
     pub fn claimed(&self) -> Option<String> {
         match self {
             Proof::Pin { user_id, .. } => Some(user_id.to_string()),
-            Proof::Otp { .. } => None,
+            Proof::Otp { .. } | Proof::Badge { .. } => None,
         }
     }
 
@@ -66,6 +86,7 @@ impl Proof {
         match self {
             Proof::Pin { .. } => "pin",
             Proof::Otp { .. } => "otp",
+            Proof::Badge { .. } => "badge",
         }
     }
 }

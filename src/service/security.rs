@@ -1,10 +1,11 @@
-//! The one verification path for every credential login (PIN, TOTP, OTP), with throttling, the security clock and audit. (Staff views of it: `throttle_status.rs`.)
+//! The one verification path for every credential login (PIN, TOTP, OTP, a badge proof), with throttling, the security clock and audit. (Staff views of it: `throttle_status.rs`.)
 
 use redb::WriteTransaction;
 use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::badges::check_badge;
 use super::{Actor, ServiceError, Services};
 use crate::domain::credentials::{
     CredentialKind, OTP_DIGITS, TOTP_DIGITS, TotpSecret, typed_digits, unix_secs,
@@ -76,6 +77,10 @@ pub enum Presented {
     PinOnly {
         pin: String,
     },
+    /// A badge's QR payload as the scanner typed it (an existing user's proof at a link).
+    Badge {
+        payload: String,
+    },
 }
 
 impl std::fmt::Debug for Presented {
@@ -90,15 +95,29 @@ impl Presented {
             Presented::Pin { .. } | Presented::PinOnly { .. } => CredentialKind::Pin,
             Presented::Totp { .. } => CredentialKind::Totp,
             Presented::Otp { .. } => CredentialKind::Otp,
+            Presented::Badge { .. } => CredentialKind::Badge,
         }
     }
 
     fn named_user(&self) -> Option<&UserId> {
         match self {
             Presented::Pin { user_id, .. } | Presented::Totp { user_id, .. } => Some(user_id),
-            Presented::Otp { .. } | Presented::PinOnly { .. } => None,
+            Presented::Otp { .. } | Presented::PinOnly { .. } | Presented::Badge { .. } => None,
         }
     }
+}
+
+/// The account a badge attempt counts against: the holder of a good badge, else (forged, unknown,
+/// retired, a deactivated holder's) a name for an account that cannot exist, `badge:SG1…` with the
+/// badge number, so repeating one bad badge backs off like an unknown ID does.
+fn badge_account(svc: &Services, tx: &impl ReadTx, payload: &str) -> Result<String, ServiceError> {
+    Ok(match check_badge(svc, tx, payload)? {
+        Ok(v) => v.user.id.to_string(),
+        Err(_) => {
+            let number: String = payload.trim().chars().take(13).collect();
+            format!("badge:{number}")
+        }
+    })
 }
 
 /// One login attempt: what, from where, and how it is audited.
@@ -210,7 +229,10 @@ pub(crate) fn verify(
     let limits = svc.settings.credentials.throttle;
     let site = store::throttle::get_site(tx)?;
     let device = store::throttle::get_source(tx, &attempt.source.key)?;
-    let named = attempt.presented.named_user().map(|u| u.to_string());
+    let named = match &attempt.presented {
+        Presented::Badge { payload } => Some(badge_account(svc, tx, payload)?),
+        other => other.named_user().map(|u| u.to_string()),
+    };
     let account = match &named {
         Some(id) => Some(store::throttle::get_account(tx, id)?),
         None => None,
@@ -348,6 +370,12 @@ fn check_credential(
                 None => Outcome::Bad,
             }
         }
+        // The MAC (constant time), the number, the badge's state and its holder's: any refusal is
+        // the generic failure, so a scan tells nothing more than a wrong PIN does.
+        Presented::Badge { payload } => match check_badge(svc, tx, payload)? {
+            Ok(v) => Outcome::Good(Box::new(v.user)),
+            Err(_) => Outcome::Bad,
+        },
         Presented::PinOnly { pin } => {
             let tag = svc.keys.pin_tag(pin);
             match store::credentials::pin_owner(tx, &tag)? {

@@ -265,6 +265,14 @@ test("staff see the printers and print jobs, and print a new badge for someone w
   assert.deepEqual(await smallTargets(page, 64), []);
   assert.deepEqual(await overflowing(page), []);
 
+  // A name the printer's fonts lack: staff are told which characters will print as boxes.
+  await fillOnKeyboard(page, "#badge_user_id", fixture.cjk_user.id.replace("-", ""));
+  await page.tap('[data-action="staff-reprint"]');
+  const glyphs = page.locator('.staff-reprint-job [data-code="missing_glyphs"]');
+  await glyphs.waitFor();
+  assert.equal((await glyphs.textContent()).trim(), msg("en", "print.missing_glyphs", { chars: "王 小 明" }));
+  await shot(page, "badge-staff-printing-missing-glyphs-en-portrait");
+
   // An unknown person: told at the field, nothing printed.
   await fillOnKeyboard(page, "#badge_user_id", "ZZZZZZZZZ");
   await page.tap('[data-action="staff-reprint"]');

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod printer;
+pub mod skip;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -227,4 +228,31 @@ pub fn assert_problem(status: StatusCode, body: &Value, want_status: u16, want_c
     assert_eq!(status.as_u16(), want_status, "body: {body}");
     assert_eq!(body["code"], want_code, "body: {body}");
     assert_eq!(body["status"], want_status, "body: {body}");
+}
+
+/// Split RFC 4180 text into rows of cells.
+pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let (mut rows, mut row, mut cell) = (Vec::new(), Vec::new(), String::new());
+    let mut chars = text.chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                cell.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => cell.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut cell)),
+            (false, '\r') => {
+                assert_eq!(chars.next(), Some('\n'), "rows end in CRLF");
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => cell.push(c),
+        }
+    }
+    assert!(cell.is_empty() && row.is_empty(), "the last row ends in CRLF");
+    rows
 }

@@ -1,4 +1,4 @@
-//! A test printer: a real TCP listener on 127.0.0.1 that collects ESC/POS jobs, answers DLE EOT like an Epson, and can play paper out, cover open, a dropped connection, a stall and silence.
+//! A test printer: a real TCP listener on 127.0.0.1 that collects ESC/POS jobs, answers DLE EOT like an Epson (before and after the job), and can play paper out, cover open, a dropped connection, a reset at any byte of the job, a stall and silence.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -18,6 +18,9 @@ pub enum Mode {
     CoverOpen,
     /// Takes a little of the job, then closes the connection.
     Drop,
+    /// Takes this many bytes of the job (counted from its ESC @), reading at a printer's pace,
+    /// then resets the connection (SO_LINGER 0), like a printer that reboots mid-job.
+    ResetAt(usize),
     /// Takes a little of the job, then stops reading and holds the connection.
     Stall,
     /// Never answers DLE EOT (many printers don't) but takes the job.
@@ -83,7 +86,7 @@ impl TestPrinter {
         *self.mode.lock().unwrap()
     }
 
-    /// Jobs received whole (from ESC @ to the connection's end).
+    /// Jobs received whole (from ESC @ to the status question after it, or the connection's end).
     pub fn jobs(&self) -> Vec<Vec<u8>> {
         self.jobs.lock().unwrap().clone()
     }
@@ -107,49 +110,108 @@ impl TestPrinter {
     async fn serve(&self, mut stream: TcpStream) {
         let mode = self.mode();
         let mut buf = Vec::new();
-        let mut scanned = 0;
+        // Where the job starts (ESC @), how far its commands are parsed, where it ends (the
+        // first status question after it: what follows is not printed).
         let mut start: Option<usize> = None;
+        let mut parsed = 0;
+        let mut end: Option<usize> = None;
         let mut chunk = [0u8; 512];
         loop {
-            let n = match stream.read(&mut chunk).await {
+            // Read no further than a reset's offset, so the drop is at that exact byte.
+            let want = match (mode, start) {
+                (Mode::ResetAt(at), Some(s)) => (s + at).saturating_sub(buf.len()).min(chunk.len()),
+                // Byte by byte until the job starts, so the offset counts from its first byte.
+                (Mode::ResetAt(_), None) => 1,
+                _ => chunk.len(),
+            };
+            if want == 0 {
+                // SO_LINGER 0: the close is a reset, and whatever is unread is lost. (Zero
+                // linger never blocks, which is what tokio's deprecation warns about.)
+                #[allow(deprecated)]
+                let _ = stream.set_linger(Some(Duration::ZERO));
+                return;
+            }
+            let n = match stream.read(&mut chunk[..want]).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
             buf.extend_from_slice(&chunk[..n]);
-            if start.is_none() {
-                while let Some(pos) = find(&buf, scanned, &[0x10, 0x04]) {
-                    let Some(&which) = buf.get(pos + 2) else { break };
-                    scanned = pos + 3;
-                    let answer = match (mode, which) {
-                        (Mode::Silent, _) => None,
-                        (Mode::PaperOut, 4) => Some(0x7e),
-                        (Mode::PaperOut, 2) => Some(0x32),
-                        (Mode::CoverOpen, 2) => Some(0x16),
-                        _ => Some(0x12),
-                    };
-                    if let Some(a) = answer {
-                        let _ = stream.write_all(&[a]).await;
-                    }
-                }
-                start = find(&buf, 0, &[0x1b, b'@']);
+            if let (Mode::ResetAt(_), Some(_)) = (mode, start) {
+                // Like a printer printing as it reads: the sender runs ahead into the buffers.
+                tokio::time::sleep(Duration::from_millis(5)).await;
             }
-            if start.is_some() {
-                match mode {
-                    Mode::Drop => return,
-                    Mode::Stall => {
-                        // Hold the connection without reading until the test changes the mode.
-                        while self.mode() == Mode::Stall {
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                        }
-                        return;
-                    }
-                    _ => {}
+            if start.is_none() {
+                start = find(&buf, 0, &[0x1b, b'@']);
+                let before = start.unwrap_or(buf.len());
+                while let Some(pos) = find(&buf[..before], parsed, &[0x10, 0x04]) {
+                    let Some(&which) = buf.get(pos + 2) else { break };
+                    parsed = pos + 3;
+                    self.answer(&mut stream, mode, which).await;
                 }
+                match start {
+                    Some(s) => parsed = s,
+                    None => continue,
+                }
+            }
+            // Status questions inside the job are real-time commands: answered where they
+            // stand, outside raster and length-prefixed data.
+            while let Some(step) = command_len(&buf[parsed..]) {
+                if buf[parsed] == 0x10 && buf[parsed + 1] == 0x04 {
+                    end.get_or_insert(parsed);
+                    self.answer(&mut stream, mode, buf[parsed + 2]).await;
+                }
+                parsed += step;
+            }
+            match mode {
+                Mode::Drop => return,
+                Mode::Stall => {
+                    // Hold the connection without reading until the test changes the mode.
+                    while self.mode() == Mode::Stall {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    return;
+                }
+                _ => {}
             }
         }
         if let Some(s) = start {
-            self.jobs.lock().unwrap().push(buf[s..].to_vec());
+            let e = end.unwrap_or(buf.len());
+            self.jobs.lock().unwrap().push(buf[s..e].to_vec());
         }
+    }
+
+    async fn answer(&self, stream: &mut TcpStream, mode: Mode, which: u8) {
+        let answer = match (mode, which) {
+            (Mode::Silent, _) => None,
+            (Mode::PaperOut, 4) => Some(0x7e),
+            (Mode::PaperOut, 2) => Some(0x32),
+            (Mode::CoverOpen, 2) => Some(0x16),
+            _ => Some(0x12),
+        };
+        if let Some(a) = answer {
+            let _ = stream.write_all(&[a]).await;
+        }
+    }
+}
+
+/// The length of the command at the start of `rest` when it is all there: raster blocks and
+/// `GS ( x` commands by their length fields, `DLE EOT n` as three bytes, any other byte as one.
+fn command_len(rest: &[u8]) -> Option<usize> {
+    match rest {
+        [0x1d, b'v', b'0', _, wl, wh, hl, hh, ..] => {
+            let w = u16::from_le_bytes([*wl, *wh]) as usize;
+            let h = u16::from_le_bytes([*hl, *hh]) as usize;
+            Some(8 + w * h).filter(|n| *n <= rest.len())
+        }
+        [0x1d, b'v', ..] if rest.len() < 8 => None,
+        [0x1d, b'(', _, pl, ph, ..] => {
+            Some(5 + u16::from_le_bytes([*pl, *ph]) as usize).filter(|n| *n <= rest.len())
+        }
+        [0x1d] | [0x1d, b'('] | [0x1d, b'(', _] | [0x1d, b'(', _, _] => None,
+        [0x10, 0x04, _, ..] => Some(3),
+        [0x10] | [0x10, 0x04] => None,
+        [] => None,
+        _ => Some(1),
     }
 }
 

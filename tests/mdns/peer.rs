@@ -112,6 +112,27 @@ impl Proc {
         }
     }
 
+    /// The next stdout line (JSON or not) that `want` accepts; panics after `timeout`.
+    pub fn next_line(&mut self, want: impl Fn(&str) -> bool, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if want(&line) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "{}: no such line within {timeout:?}\n{}",
+                    self.what,
+                    self.transcript()
+                ),
+            }
+        }
+    }
+
     /// Send SIGTERM and wait for the exit; panics if it does not exit in `timeout`.
     pub fn terminate(&mut self, timeout: Duration) -> std::process::ExitStatus {
         let ok = Command::new("kill")

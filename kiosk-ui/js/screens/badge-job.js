@@ -2,7 +2,8 @@
 // the job's state in words ("your badge is printing", "printed — take it from the printer",
 // "printer out of paper, staff have been told", failed and why), polled from the kiosk-only job
 // route until the job is printed or failed, or the screen is left. Used by the enrollment
-// result, the reprint screen and the staff printing screen; `jobFault` also by the on-site list's print.
+// result, the reprint screen and the staff printing screen; `jobFault` and `glyphNotice` (names the
+// printer's fonts lack) also by the on-site list's print.
 
 import { get } from "../api.js";
 import { h } from "../dom.js";
@@ -17,6 +18,17 @@ export const previewPath = (id) => `${jobPath(id)}/badge.png`;
 /** A job's last fault as a known fault name ("other" for anything new), or null. */
 export function jobFault(job) {
   return job && job.last_error ? (FAULTS.includes(job.last_error) ? job.last_error : "other") : null;
+}
+
+/** Staff's warning that a badge or list has characters the printer's fonts lack (the API's
+ * `missing_glyphs`), or null when everything prints. */
+export function glyphNotice(app, glyphs) {
+  if (!glyphs || !Array.isArray(glyphs.characters) || !glyphs.characters.length) return null;
+  return h(
+    "p",
+    { class: "notice error", role: "alert", "data-code": "missing_glyphs" },
+    app.t("print.missing_glyphs", { chars: glyphs.characters.join(" ") }),
+  );
 }
 
 /** The message key and its reason for a job's state. */

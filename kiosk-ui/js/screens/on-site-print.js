@@ -7,14 +7,14 @@
 import { get, post } from "../api.js";
 import { h } from "../dom.js";
 import { problemText } from "../fields.js";
-import { jobFault } from "./badge-job.js";
+import { glyphNotice, jobFault } from "./badge-job.js";
 
 const POLL_MS = 1000;
 const POLL_LIMIT = 120;
 
 /** The print control of `screen`: {button(), status()} to place in the screen's own render. */
 export function onSitePrint(app, screen) {
-  const state = { job: null, busy: false, problem: null, unseen: false };
+  const state = { job: null, busy: false, problem: null, unseen: false, glyphs: null };
   let polls = 0;
   const done = () => Boolean(state.job) && (state.job.state === "printed" || state.job.state === "failed");
   const waiting = () => state.busy || (Boolean(state.job) && !done() && polls < POLL_LIMIT);
@@ -40,6 +40,7 @@ export function onSitePrint(app, screen) {
     state.busy = false;
     if (res.ok && res.data) {
       state.job = res.data.job;
+      state.glyphs = res.data.missing_glyphs || null;
       state.unseen = false;
       polls = 0;
       setTimeout(poll, 300);
@@ -86,6 +87,7 @@ export function onSitePrint(app, screen) {
         m.text,
       ),
       state.unseen ? h("p", { class: "hint" }, app.t("badge.job.unknown_state")) : null,
+      glyphNotice(app, state.glyphs),
     );
   }
 

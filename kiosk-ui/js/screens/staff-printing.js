@@ -6,7 +6,7 @@ import { get, post } from "../api.js";
 import { h } from "../dom.js";
 import { field, problemText } from "../fields.js";
 import { formatUserId, parseUserId, typingForm } from "../ids.js";
-import { badgeJob, jobMessage } from "./badge-job.js";
+import { badgeJob, glyphNotice, jobMessage } from "./badge-job.js";
 import { registerStaffTool, staffScreen } from "./staff.js";
 
 const REFRESH_MS = 3000;
@@ -44,7 +44,7 @@ export function staffPrintingScreen(app) {
     if (app.screen !== screen) return;
     if (res.ok) {
       const j = res.data.job;
-      state.job = { user: id.id, serial: res.data.badge.serial, view: badgeJob(app, screen, { jobId: j.id, job: { job_id: j.id, ...j }, staff: true }) };
+      state.job = { user: id.id, serial: res.data.badge.serial, glyphs: res.data.missing_glyphs, view: badgeJob(app, screen, { jobId: j.id, job: { job_id: j.id, ...j }, staff: true }) };
       state.id = "";
       app.keyboard.close();
     } else if (res.field === "user_id" || res.code === "id_typo" || res.code === "not_found") {
@@ -125,6 +125,7 @@ export function staffPrintingScreen(app) {
             "div",
             { class: "staff-reprint-job" },
             h("p", { class: "lead" }, app.t("staff_printing.issued", { id: formatUserId(state.job.user), serial: state.job.serial })),
+            glyphNotice(app, state.job.glyphs),
             state.job.view.render(),
           )
         : null,

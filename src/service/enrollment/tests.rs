@@ -28,7 +28,6 @@ fn services() -> Services {
             contact_required: ContactRule::EmailOrPhone,
         },
         kiosk_idle_seconds: 60,
-        public_base_url: None,
         credentials: crate::service::CredentialSettings::default(),
         classroom: crate::service::ClassroomSettings::default(),
     };
