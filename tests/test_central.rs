@@ -97,7 +97,7 @@ async fn leaving_revokes_the_credential_and_a_repeat_leave_is_still_204() {
             .status(),
         204
     );
-    assert!(!central.snapshot().gateways[&gw.id].active);
+    assert!(!central.snapshot().gateways[&gw.id.to_string()].active);
 }
 
 #[tokio::test]
@@ -264,7 +264,7 @@ async fn events_are_folded_once_and_a_created_user_flows_back_with_its_central_i
     );
 
     let snap = central.snapshot();
-    let mine = &snap.gateways[&gw.id];
+    let mine = &snap.gateways[&gw.id.to_string()];
     assert_eq!(mine.events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(mine.duplicates, 3);
     assert_eq!(snap.kinds["user"].count, 1);
