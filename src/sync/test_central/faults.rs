@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use futures_util::stream;
+use futures_util::{StreamExt as _, stream};
 use serde::{Deserialize, Serialize};
 
 use crate::sync::wire::CentralProblem;
@@ -308,7 +308,13 @@ impl Answer {
             }
             Some(Fault::ResetMidBody { after_bytes }) => {
                 let part = Bytes::copy_from_slice(&self.body[..(*after_bytes).min(self.body.len() / 2)]);
-                let chunks = stream::iter([Ok(part), Err(cut())]);
+                // hyper flushes what it holds only while the body is pending, so wait a moment
+                // before the error: the head and the part reach the client, then the cut.
+                let cut_later = stream::once(async {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    Err(cut())
+                });
+                let chunks = stream::iter([Ok(part)]).chain(cut_later);
                 self.head(Body::from_stream(chunks), true)
             }
             Some(Fault::Trickle { bytes }) => {
