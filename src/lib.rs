@@ -12,6 +12,7 @@ pub mod keys;
 pub mod printer;
 pub mod service;
 pub mod store;
+pub mod sync;
 pub mod tasks;
 
 use std::future::Future;
@@ -73,6 +74,11 @@ pub enum StartError {
     Printing(#[from] printer::SetupError),
     #[error("seeding demo data failed: {0}")]
     Demo(service::ServiceError),
+    #[error("cannot read central.ca_file {path}: {source}")]
+    CentralCa {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
     #[error("the {0} listener stopped: {1}")]
     Serve(&'static str, std::io::Error),
 }
@@ -86,6 +92,7 @@ impl StartError {
             | StartError::KioskNotLoopback(_)
             | StartError::Tls(_)
             | StartError::Printing(_)
+            | StartError::CentralCa { .. }
             | StartError::Store(store::StoreError::InUse(_)) => 2,
             _ => 1,
         }
@@ -165,6 +172,39 @@ pub fn site_settings(config: &Config) -> SiteSettings {
         credentials: credential_settings(config),
         classroom: classroom_settings(config),
     }
+}
+
+/// The sync task's settings from configuration: where the credential lives, the long poll, and
+/// the join at start when `[central]` names a URL and a site token.
+pub fn sync_settings(
+    config: &Config,
+    state_dir: &Path,
+) -> Result<service::sync::worker::SyncSettings, StartError> {
+    let mut s = service::sync::worker::SyncSettings::new(state_dir.to_path_buf());
+    let c = &config.central;
+    if let Some(w) = c.poll_wait_secs {
+        s.poll_wait = w.min(sync::wire::WAIT_SECS_MAX);
+    }
+    let trust = sync::credential::Trust {
+        ca_pem: match &c.ca_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path).map_err(|source| StartError::CentralCa {
+                    path: path.clone(),
+                    source,
+                })?,
+            ),
+            None => None,
+        },
+        fingerprint: c.fingerprint.clone(),
+    };
+    if let (Some(url), Some(token)) = (&c.url, &c.api_token) {
+        s.join_at_start = Some(service::sync::join::JoinInput {
+            url: url.clone(),
+            site_token: token.expose().to_string(),
+            trust,
+        });
+    }
+    Ok(s)
 }
 
 /// Classroom settings (auto check-out) from configuration, which validation has checked.
@@ -291,13 +331,15 @@ pub async fn run(
         .local_addr()
         .map_err(|e| StartError::Serve("https", e))?;
     let kiosk_addr = listeners.kiosk.as_ref().and_then(|k| k.local_addr().ok());
-    let services = Services::new(store.clone(), clock, keys, site_settings(&config))
+    let mut services = Services::new(store.clone(), clock, keys, site_settings(&config))
         .with_printing(printing.clone())
         .with_public_url(public_url(&config, https_addr))
         .with_listening(service::admin::Listening {
             https: https_addr,
             kiosk: kiosk_addr,
         });
+    let sync = service::sync::worker::SyncHandle::for_state_dir(state_dir.clone());
+    services.sync = sync.clone();
     let gateway_id = config.site.id.clone().map_or_else(|| store.gateway_id(), Ok)?;
     let setup = discovery::setup_context(&config, https_addr, &gateway_id, &tls.fingerprint);
     log_serving(&setup, https_addr, kiosk_addr).await;
@@ -358,6 +400,12 @@ pub async fn run(
     tasks.spawn(
         "session-sweep",
         service::sweep::run(services.clone(), tasks.shutdown()),
+    );
+    service::sync::worker::start(
+        &tasks,
+        services.clone(),
+        sync_settings(&config, &state_dir)?,
+        sync,
     );
 
     let discovery = discovery::start(&config, &tasks, setup, &gateway_id, &tls.fingerprint);

@@ -105,11 +105,19 @@ interfaces = []
 # Central system to synchronise with (https:// or http://). Default: none; sitegate then runs
 # standalone and is the system of record.
 # url = "https://central.example.com"
-# Token for the central API. Prefer api_token_file, so the token stays out of this file; set
-# one or the other, not both.
+# The one-time site token the central system issued for this gateway. At start, a gateway that
+# has not joined yet joins with it (like `sitegate central join`) and from then on uses its own
+# credential, kept in the state directory (0600). Prefer api_token_file, so the token stays out
+# of this file; set one or the other, not both.
 # api_token = "..."
 # File holding the token (a trailing newline is ignored), read at start.
 # api_token_file = "/etc/sitegate/central-token"
+# Trust the central system's TLS through the system roots (default), or a pinned CA file (PEM),
+# or a pinned certificate fingerprint (SHA-256, base64url or colon hex).
+# ca_file = "/etc/sitegate/central-ca.pem"
+# fingerprint = "..."
+# Seconds the central system may hold a pull open while nothing is new (long poll, 0 to 30).
+# poll_wait_secs = 25
 
 [enrollment]
 # Label of the current terms (1 to 64 characters). A worker accepts this version when enrolling;

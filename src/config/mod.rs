@@ -231,13 +231,22 @@ pub struct CentralConfig {
     /// `None`: standalone, sitegate is the system of record.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    /// After [`Config::load`], holds the token however it was given (inline or from
-    /// `api_token_file`).
+    /// The one-time site token to join with at start (when not joined yet). After
+    /// [`Config::load`], holds the token however it was given (inline or from `api_token_file`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_token: Option<Secret>,
     /// Read at load into `api_token`, after which this is `None`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_token_file: Option<PathBuf>,
+    /// A PEM CA (or certificate) to trust for the central system instead of the system roots.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<PathBuf>,
+    /// The central certificate's SHA-256 (base64url or colon hex): only it is trusted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// Long-poll seconds (0 to 30); default 25.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poll_wait_secs: Option<u32>,
 }
 
 /// Self-enrollment through access links: the site's terms and how workers must be reachable.

@@ -81,6 +81,9 @@ fn example_names_every_key() {
     full.central.url = Some("https://c".into());
     full.central.api_token = Some(Secret::new("t"));
     full.central.api_token_file = Some("f".into());
+    full.central.ca_file = Some("ca".into());
+    full.central.fingerprint = Some("fp".into());
+    full.central.poll_wait_secs = Some(25);
     full.kiosk.ui_dir = Some("u".into());
     full.printing.failover = Some("b".into());
     full.printing.logo_file = Some("l".into());

@@ -102,6 +102,10 @@ pub struct User {
     pub updated_at: OffsetDateTime,
     /// The central system's version of this record, when it came from there.
     pub central_version: Option<u64>,
+    /// The user's ID in the central system, once known (a user enrolled here gets it when the
+    /// central system accepts the enrollment; their site ID keeps working).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub central_id: Option<String>,
 }
 
 /// What a person or the CLI gives to create a user, before validation.
@@ -175,6 +179,7 @@ impl NewUser {
             created_at: now,
             updated_at: now,
             central_version: None,
+            central_id: None,
         }
     }
 }

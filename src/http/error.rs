@@ -282,6 +282,13 @@ impl From<ServiceError> for ApiError {
                 "printing_unavailable",
                 "badge printing is not set up on this gateway",
             ),
+            ServiceError::Central(e) => {
+                ApiError::new(StatusCode::BAD_GATEWAY, "central_error", e.to_string())
+            }
+            ServiceError::CentralFile(detail) => {
+                tracing::error!(error = %detail, "the central credential file");
+                ApiError::internal()
+            }
             ServiceError::Render(detail) => {
                 tracing::error!(error = %detail, "badge rendering failed");
                 ApiError::internal()

@@ -83,6 +83,9 @@ pub struct Status {
     pub users: u64,
     /// Events waiting for the central system.
     pub outbox_pending: u64,
+    /// The central change cursor this gateway has applied up to (`null` standalone or before
+    /// the first page); `GET /api/sync/status` has the rest.
+    pub sync_cursor: Option<String>,
     pub schema_version: u32,
     /// mDNS announcing: whether headsets can find the gateway by themselves. Its trouble never
     /// makes `/readyz` fail.
@@ -97,10 +100,16 @@ pub struct Status {
     (status = 503, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn status(State(state): State<AppState>) -> ApiResult<Json<Status>> {
-    let (users, outbox_pending) = state
+    let (users, outbox_pending, sync_cursor) = state
         .services
         .store
-        .read(|tx| Ok((store::users::count_users(tx)?, store::outbox::count_events(tx)?)))
+        .read(|tx| {
+            Ok((
+                store::users::count_users(tx)?,
+                store::outbox::count_events(tx)?,
+                store::sync::get_state(tx)?.cursor,
+            ))
+        })
         .await
         .map_err(crate::service::ServiceError::from)?;
     let schema_version = state
@@ -115,6 +124,7 @@ async fn status(State(state): State<AppState>) -> ApiResult<Json<Status>> {
         fingerprint: state.fingerprint.to_string(),
         users,
         outbox_pending,
+        sync_cursor,
         schema_version,
         discovery: state.discovery.status(),
     }))

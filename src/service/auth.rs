@@ -1,7 +1,6 @@
 //! Staff sign-in: the first admin's bootstrap code, PINs stored as keyed tags, sessions with idle and absolute expiry.
 
 use rand::Rng;
-use serde_json::json;
 use time::{Duration, OffsetDateTime};
 
 use super::classroom_badge::resolve_badge;
@@ -235,7 +234,7 @@ impl Services {
                         actor: "self".into(),
                     },
                 )?;
-                store::outbox::append_event(tx, "user.pin_issued", json!({ "user_id": user_id }), now)?;
+                super::sync::outgoing::pin_issued(tx, &user_id, &pin, now)?;
                 Ok(Ok(pin))
             })
             .await?
@@ -268,7 +267,7 @@ impl Services {
                         actor: actor.label(),
                     },
                 )?;
-                store::outbox::append_event(tx, "user.pin_issued", json!({ "user_id": user.id }), now)?;
+                super::sync::outgoing::pin_issued(tx, &user.id, &pin, now)?;
                 let mut audit = svc.audit("user.pin_issue", "success", &actor);
                 audit.subject = Some(user.id.to_string());
                 store::audit::append_audit(tx, &audit)?;

@@ -235,6 +235,7 @@ impl Services {
                     return Err(ServiceError::ExistingUser { field: "phone" });
                 }
                 link.admit(false, now).map_err(DomainError::from)?;
+                crate::service::sync::lease::take_slot(tx, &link)?.map_err(DomainError::from)?;
                 let units = allocation_units(tx, &link.allocation)?;
                 let unit_ids: Vec<_> = units.iter().map(|u| u.id).collect();
                 let terms = TermsAcceptance {
@@ -253,6 +254,7 @@ impl Services {
                 let (pin, tag) = draw_unique_pin(&svc, tx, svc.settings.pin_length)?;
                 store::credentials::set_pin(tx, &user.id, tag)?;
                 activity(tx, &user, now, ActivityKind::PinIssued)?;
+                super::sync::outgoing::pin_issued(tx, &user.id, &pin, now)?;
                 record_use(
                     &svc,
                     tx,
@@ -308,7 +310,12 @@ impl Services {
                     u if !u.is_active() => Err(ServiceError::UserDeactivated(u.id.to_string())),
                     u => {
                         let counted = store::links::get_use(tx, link.id, &u.id)?.is_some();
-                        match link.admit(counted, now) {
+                        let leased = if counted {
+                            Ok(())
+                        } else {
+                            crate::service::sync::lease::take_slot(tx, &link)?
+                        };
+                        match link.admit(counted, now).and(leased) {
                             Ok(()) => Ok((u, counted)),
                             Err(refusal) => Err(DomainError::from(refusal).into()),
                         }

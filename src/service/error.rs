@@ -51,6 +51,12 @@ pub enum ServiceError {
     Render(String),
     #[error("storage failed")]
     Store(#[source] StoreError),
+    /// The central system could not be reached or refused a join/leave; the words say which.
+    #[error("{0}")]
+    Central(#[from] crate::sync::client::CentralError),
+    /// The central credential file could not be read or written.
+    #[error("{0}")]
+    CentralFile(String),
     /// Too many failures on this account: wait before the next try.
     #[error("too many failed logins for this account; try again in {retry_after_secs} s")]
     LoginThrottled { retry_after_secs: u64 },

@@ -23,6 +23,7 @@ pub mod proof;
 pub mod roster_events;
 pub mod security;
 pub mod sweep;
+pub mod sync;
 pub mod throttle_status;
 pub mod totp;
 pub mod training;
@@ -55,6 +56,8 @@ pub enum Actor {
     SelfService,
     /// The demo seeder.
     Demo,
+    /// The central system, through the sync.
+    Central,
 }
 
 impl Actor {
@@ -64,6 +67,7 @@ impl Actor {
             Actor::Cli => "cli".into(),
             Actor::SelfService => "self".into(),
             Actor::Demo => "demo".into(),
+            Actor::Central => "central".into(),
         }
     }
 }
@@ -160,6 +164,8 @@ pub struct Services {
     pub roster_events: roster_events::RosterEvents,
     /// Badge rendering and the print queue's printers; `None` where nothing prints (CLI on the store).
     pub printing: Option<crate::printer::Printing>,
+    /// The running sync task, when this process serves (else a handle that wakes nothing).
+    pub sync: sync::worker::SyncHandle,
     /// Where phones open this gateway, for link URLs.
     pub public_url: PublicUrl,
     /// Where this gateway listens; `None` where nothing serves (CLI on the store).
@@ -175,6 +181,7 @@ impl Services {
             settings: Arc::new(settings),
             roster_events: roster_events::RosterEvents::default(),
             printing: None,
+            sync: sync::worker::SyncHandle::default(),
             public_url: PublicUrl::default(),
             listening: None,
         }

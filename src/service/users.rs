@@ -183,14 +183,7 @@ impl Services {
                 let now = svc.now();
                 user.deactivate(now)?;
                 store::users::update_user(tx, &user)?;
-                store::credentials::clear_pin(tx, &user.id)?;
-                store::sessions::delete_sessions_of(tx, &user.id)?;
-                store::headset_sessions::delete_sessions_of_user(tx, &user.id)?;
-                for (tag, otp) in store::otps::list_otps(tx)? {
-                    if otp.user_id == user.id {
-                        store::otps::delete_otp(tx, &tag)?;
-                    }
-                }
+                end_access(tx, &user.id)?;
                 store::activity::append_activity(
                     tx,
                     &user.id,
@@ -269,4 +262,18 @@ impl Services {
             id: key,
         })
     }
+}
+
+/// A deactivated (or deleted) user's PIN and one-time passwords stop working and their staff and
+/// headset sessions end, in the caller's transaction.
+pub(crate) fn end_access(tx: &redb::WriteTransaction, user: &UserId) -> Result<(), store::StoreError> {
+    store::credentials::clear_pin(tx, user)?;
+    store::sessions::delete_sessions_of(tx, user)?;
+    store::headset_sessions::delete_sessions_of_user(tx, user)?;
+    for (tag, otp) in store::otps::list_otps(tx)? {
+        if &otp.user_id == user {
+            store::otps::delete_otp(tx, &tag)?;
+        }
+    }
+    Ok(())
 }

@@ -67,3 +67,8 @@ pub fn class_attendance(tx: &impl ReadTx, class_id: Uuid) -> Result<Vec<Attendan
     }
     Ok(out)
 }
+
+/// Remove a class (a central tombstone). Its attendance rows stay, for the users' history.
+pub fn remove_class(tx: &WriteTransaction, id: Uuid) -> Result<bool, StoreError> {
+    Ok(tx.open_table(CLASSES)?.remove(id.as_u128())?.is_some())
+}

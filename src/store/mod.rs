@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod print_jobs;
 pub mod progress;
 pub mod sessions;
+pub mod sync;
 pub mod tables;
 pub mod throttle;
 pub mod training;
@@ -51,6 +52,8 @@ use tables::{META, USERS, names};
 pub struct Store {
     db: Arc<Database>,
     durable: Arc<GroupCommit>,
+    /// Counts durable write commits, so a task (the sync's push) can wake on a new write.
+    written: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Store {
@@ -87,7 +90,13 @@ impl Store {
         Ok(Store {
             db: Arc::new(db),
             durable: Arc::new(GroupCommit::default()),
+            written: Arc::new(tokio::sync::watch::channel(0).0),
         })
+    }
+
+    /// Changes after each durable write commit (the sync's push wakes on it).
+    pub fn writes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.written.subscribe()
     }
 
     /// The redb handle, for the rare caller that needs more than transactions.
@@ -124,6 +133,7 @@ impl Store {
             Ok(value) => {
                 tx.commit().map_err(StoreError::from)?;
                 self.durable.wait_durable(seq, || durable::flush(&self.db))?;
+                self.written.send_modify(|n| *n = n.wrapping_add(1));
                 Ok(value)
             }
             Err(e) => {

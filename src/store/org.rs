@@ -38,3 +38,8 @@ pub fn find_unit_by_name(tx: &impl ReadTx, kind: UnitKind, name: &str) -> Result
         .find(|u| u.kind == kind && u.name.trim().to_lowercase() == wanted);
     Ok(found)
 }
+
+/// Remove a unit (a central tombstone). Users' memberships of it are left to their own records.
+pub fn remove_unit(tx: &redb::WriteTransaction, id: Uuid) -> Result<bool, StoreError> {
+    Ok(tx.open_table(UNITS)?.remove(id.as_u128())?.is_some())
+}

@@ -131,3 +131,19 @@ pub fn remove_events_through(tx: &WriteTransaction, seq: u64) -> Result<u64, Sto
     }
     Ok(keys.len() as u64)
 }
+
+/// Drop one event (the central system has it, or it became a dead letter). Its number is never
+/// handed out again.
+pub fn remove_event(tx: &WriteTransaction, seq: u64) -> Result<bool, StoreError> {
+    Ok(tx.open_table(OUTBOX)?.remove(seq)?.is_some())
+}
+
+/// Put an event back under its own sequence number (a dead letter retried by staff).
+pub fn restore_event(tx: &WriteTransaction, event: &OutboxEvent) -> Result<(), StoreError> {
+    let mut event = event.clone();
+    event.attempts = 0;
+    event.last_error = None;
+    let encoded = Versioned::encode(&event, names::OUTBOX)?;
+    tx.open_table(OUTBOX)?.insert(event.seq, encoded)?;
+    Ok(())
+}

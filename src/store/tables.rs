@@ -9,6 +9,7 @@ use super::credentials::StaffCredential;
 use super::links::LinkUse;
 use super::outbox::OutboxEvent;
 use super::sessions::StoredSession;
+use super::sync::{CentralEntry, DeadLetter, Lease, Quarantined, SyncState};
 use super::throttle::ThrottleRecord;
 use crate::domain::activity::ActivityEntry;
 use crate::domain::badge::Badge;
@@ -53,6 +54,11 @@ pub mod names {
     pub const BADGE_BY_USER: &str = "badge_by_user";
     pub const PRINT_JOBS: &str = "print_jobs";
     pub const WALK_IN_PASSES: &str = "walk_in_passes";
+    pub const SYNC_STATE: &str = "sync_state";
+    pub const DEAD_LETTERS: &str = "dead_letters";
+    pub const QUARANTINE: &str = "quarantine";
+    pub const CENTRAL_IDS: &str = "central_ids";
+    pub const LINK_LEASES: &str = "link_leases";
 }
 
 /// Setting name → value (`schema_version`, `gateway_id`, counters).
@@ -127,6 +133,19 @@ pub const PRINT_JOBS: TableDefinition<u128, Versioned<PrintJob>> = TableDefiniti
 pub const WALK_IN_PASSES: TableDefinition<&[u8; 32], Versioned<WalkInPass>> =
     TableDefinition::new(names::WALK_IN_PASSES);
 
+/// `state` → the sync's state (epoch, cursor, last results, the joined site).
+pub const SYNC_STATE: TableDefinition<&str, Versioned<SyncState>> = TableDefinition::new(names::SYNC_STATE);
+/// Outbox sequence number → an event the central system rejected, with the reason.
+pub const DEAD_LETTERS: TableDefinition<u64, Versioned<DeadLetter>> =
+    TableDefinition::new(names::DEAD_LETTERS);
+/// `kind:central id` → a central record that could not be applied, and why.
+pub const QUARANTINE: TableDefinition<&str, Versioned<Quarantined>> = TableDefinition::new(names::QUARANTINE);
+/// `kind:central id` → the local record it is (user ID or UUID), its version, its refetch generation.
+pub const CENTRAL_IDS: TableDefinition<&str, Versioned<CentralEntry>> =
+    TableDefinition::new(names::CENTRAL_IDS);
+/// Link UUID → the slots of that capped link leased to this gateway, and how many it used.
+pub const LINK_LEASES: TableDefinition<u128, Versioned<Lease>> = TableDefinition::new(names::LINK_LEASES);
+
 /// Open (and so create) every table, so that reads never meet a missing table.
 pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(META)?;
@@ -158,6 +177,11 @@ pub(crate) fn create_all(tx: &WriteTransaction) -> Result<(), StoreError> {
     tx.open_table(BADGE_BY_USER)?;
     tx.open_table(PRINT_JOBS)?;
     tx.open_table(WALK_IN_PASSES)?;
+    tx.open_table(SYNC_STATE)?;
+    tx.open_table(DEAD_LETTERS)?;
+    tx.open_table(QUARANTINE)?;
+    tx.open_table(CENTRAL_IDS)?;
+    tx.open_table(LINK_LEASES)?;
     Ok(())
 }
 

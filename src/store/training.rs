@@ -86,3 +86,13 @@ pub fn list_completions(tx: &impl ReadTx, user: &UserId) -> Result<Vec<Completio
     }
     Ok(out)
 }
+
+/// Remove a module of the catalogue (a central tombstone).
+pub fn remove_module(tx: &WriteTransaction, id: Uuid) -> Result<bool, StoreError> {
+    Ok(tx.open_table(MODULES)?.remove(id.as_u128())?.is_some())
+}
+
+/// Remove an assignment (a central tombstone, or a user taken off it).
+pub fn remove_assignment(tx: &WriteTransaction, id: Uuid) -> Result<bool, StoreError> {
+    Ok(tx.open_table(ASSIGNMENTS)?.remove(id.as_u128())?.is_some())
+}

@@ -131,3 +131,15 @@ pub fn list_users(tx: &impl ReadTx, after: Option<&UserId>, limit: usize) -> Res
 pub fn count_users(tx: &impl ReadTx) -> Result<u64, StoreError> {
     Ok(tx.table(USERS)?.len()?)
 }
+
+/// Remove a user's record and its email and phone index entries (a central deletion). Their
+/// history (activity, attendance, audit) stays under the ID.
+pub fn remove_user(tx: &WriteTransaction, id: &UserId) -> Result<bool, StoreError> {
+    let Some(old) = get_user(tx, id)? else {
+        return Ok(false);
+    };
+    move_entry(tx, USER_BY_EMAIL, old.email.as_ref().map(Email::as_str), None, id)?;
+    move_entry(tx, USER_BY_PHONE, old.phone.as_ref().map(Phone::as_str), None, id)?;
+    tx.open_table(USERS)?.remove(id.as_str())?;
+    Ok(true)
+}

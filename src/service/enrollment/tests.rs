@@ -90,7 +90,11 @@ async fn one_enrollment_writes_user_usage_pin_activity_outbox_and_audit_together
                 .map(|e| e.kind)
                 .collect();
             assert!(
-                kinds.ends_with(&["user.created".to_string(), "link.enrolled".to_string()]),
+                kinds.ends_with(&[
+                    "user.created".to_string(),
+                    "user.pin_issued".to_string(),
+                    "link.enrolled".to_string()
+                ]),
                 "{kinds:?}"
             );
             let audit: Vec<String> = store::audit::list_audit(tx, 10)?

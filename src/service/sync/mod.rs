@@ -1,0 +1,11 @@
+//! Sync with the central system, the use-case side: applying pages, pushing the outbox, leases, join and leave, status and dead letters, and the sync task.
+
+pub mod apply;
+pub mod convert;
+pub mod digest;
+pub mod engine;
+pub mod join;
+pub mod lease;
+pub mod outgoing;
+pub mod status;
+pub mod worker;
