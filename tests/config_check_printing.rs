@@ -85,25 +85,18 @@ fn a_printer_profile_serve_would_refuse_is_refused_by_config_check_too() {
             "epson-tm-t20iii",
         ],
     );
-    // serve refuses the very same setup at start, with the same reason.
-    let port = || {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port()
-    };
-    let (https, kiosk) = (port(), port());
+    // serve refuses the very same setup at start, with the same reason. Port 0: it must refuse
+    // before it listens, and no other test's port can be in the way.
     let mut serve = Command::new(env!("CARGO_BIN_EXE_sitegate"));
     serve
         .arg("--config")
         .arg(&file)
-        .args(["serve", "--listen", &format!("127.0.0.1:{https}")])
-        .args(["--kiosk-listen", &format!("127.0.0.1:{kiosk}")])
+        .args(["serve", "--listen", "127.0.0.1:0", "--kiosk-listen", "127.0.0.1:0"])
         .env_remove("SITEGATE_CONFIG");
     let out = serve.output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("printing.printers[0].profile"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "serve: {stderr}");
+    assert!(stderr.contains("printing.printers[0].profile"), "serve: {stderr}");
 
     // A broken profile in profiles_dir: its file, key and reason.
     let profiles = dir.path().join("profiles");
