@@ -221,6 +221,17 @@ impl Server {
         self.child.as_ref().unwrap().id()
     }
 
+    /// SIGTERM, and a clean exit within `limit`; else the exit status and the server's log.
+    fn terminate_cleanly(self, limit: Duration) {
+        let log = self.log.clone();
+        let status = self.terminate(limit);
+        assert!(
+            status.success(),
+            "serve exited with {status} after SIGTERM:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+
     /// SIGTERM, then the exit status (it must come within `limit`).
     fn terminate(mut self, limit: Duration) -> ExitStatus {
         let kill = Command::new("kill")
@@ -479,7 +490,7 @@ fn a_killed_gateway_leaves_a_socket_that_misleads_nobody() {
         "{}",
         server.log_text()
     );
-    assert!(server.terminate(Duration::from_secs(5)).success());
+    server.terminate_cleanly(Duration::from_secs(20));
     assert!(!site.state.join("sitegate.sock").exists());
 }
 
@@ -862,7 +873,7 @@ fn init_on_a_fresh_box_makes_a_private_state_dir() {
     // serve does not tighten an existing directory either.
     let server = site.serve();
     let mode = std::fs::metadata(&site.state).unwrap().permissions().mode() & 0o777;
-    assert!(server.terminate(Duration::from_secs(5)).success());
+    server.terminate_cleanly(Duration::from_secs(20));
     assert_eq!(mode & 0o077, 0, "state directory while serving is {mode:o}");
 }
 
@@ -876,7 +887,7 @@ fn serve_makes_a_private_state_dir() {
     let key = site.state.join("keys").join("sitegate.key");
     let key_mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
     assert_eq!(key_mode & 0o077, 0, "{} is {key_mode:o}", key.display());
-    assert!(server.terminate(Duration::from_secs(5)).success());
+    server.terminate_cleanly(Duration::from_secs(20));
 }
 
 #[test]
@@ -970,7 +981,7 @@ fn healthcheck_is_0_when_serving_and_1_otherwise() {
     ]);
     assert_one_line(&out, 1, &["not ready"]);
     let url = server.url();
-    assert!(server.terminate(Duration::from_secs(5)).success());
+    server.terminate_cleanly(Duration::from_secs(20));
 
     // Stopped: the certificate is there, nobody answers.
     let out = site.cli(&["healthcheck", "--url", &url]);
