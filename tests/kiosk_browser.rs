@@ -186,6 +186,20 @@ async fn prepare(gw: &Gateway, clock: &ManualClock) -> Value {
         .unwrap();
     let stranger = sitegate::domain::badge::BadgeNumber::from_canonical("ZZZZZZZZZZ".into());
     let unknown_payload = sitegate::domain::badge::payload(&stranger, &keys.badge_mac(&stranger.mac_input()));
+    // A returning worker with a working badge, and the one it replaced (retired), for the link's
+    // badge proof; their own, so the reprint scenarios cannot retire it first.
+    let returning = enroll(seed["token"].clone(), "Håkon", "hakon.returning@example.no").await;
+    let returning_id = returning["user"]["id"].as_str().unwrap().to_string();
+    let retired_payload = badge_payload(gw, returning["badge"]["job"]["job_id"].as_str().unwrap()).await;
+    let reprinted = ok(
+        "reprint",
+        gw.post(&format!("/api/users/{returning_id}/badge"), t, json!({}))
+            .await,
+    );
+    let number = sitegate::domain::badge::BadgeNumber::from_canonical(
+        reprinted["badge"]["number"].as_str().unwrap().into(),
+    );
+    let returning_payload = sitegate::domain::badge::payload(&number, &keys.badge_mac(&number.mac_input()));
     clock.advance(time::Duration::hours(2));
     // The staff session idled through those two hours: the scenarios get a fresh one.
     let token = gw.sign_in(&staff_id, &staff_pin).await;
@@ -213,6 +227,9 @@ async fn prepare(gw: &Gateway, clock: &ManualClock) -> Value {
         },
         "badges": { "deactivated": gone_payload, "unknown": unknown_payload },
         "cjk_user": { "id": cjk["user"]["id"] },
+        "returning": {
+            "id": returning_id, "given_name": "Håkon", "badge": returning_payload, "retired_badge": retired_payload,
+        },
     })
 }
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import {
   LANDSCAPE, PORTRAIT, callApi, chooseLanguage, fillOnKeyboard, fixture, kioskUrl, launch, msg, overflowing, screen, shot,
-  smallTargets, touchPage, typeOnKeyboard,
+  smallTargets, touchPage, typeOnKeyboard, scan,
 } from "./lib/harness.mjs";
 
 let browser;
@@ -136,12 +136,6 @@ async function openReprint(page, lang = "en") {
   assert.equal((await tile.locator(".tile-title").textContent()).trim(), msg(lang, "start.reprint.title"));
   await tile.tap();
   await screen(page, "reprint");
-}
-
-/** A barcode scanner: the QR's text typed fast, then Enter, with no field focused. */
-async function scan(page, text) {
-  await page.keyboard.type(text, { delay: 5 });
-  await page.keyboard.press("Enter");
 }
 
 const SYMBOLS = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";

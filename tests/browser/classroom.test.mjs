@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 import {
   LANDSCAPE, PORTRAIT, callApi, fillOnKeyboard, fixture, kioskUrl, launch, msg, overflowing, screen, shot, smallTargets,
-  touchPage, typeOnKeyboard,
+  touchPage, typeOnKeyboard, scan,
 } from "./lib/harness.mjs";
 
 const room = fixture.classroom;
@@ -18,18 +18,6 @@ before(async () => {
 after(async () => {
   await browser.close();
 });
-
-/**
- * A scanner: a USB keyboard that types the payload into whatever has the focus (holding Shift for
- * each capital letter, as real ones do), then Enter.
- */
-async function scan(page, payload) {
-  for (const ch of payload) {
-    if (/[A-Z]/.test(ch)) await page.keyboard.press(`Shift+${ch}`);
-    else await page.keyboard.type(ch);
-  }
-  await page.keyboard.press("Enter");
-}
 
 async function result(page) {
   const r = page.locator(".scan-result:not(.empty)");

@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import { formatUserId, parseUserId } from "../../kiosk-ui/js/ids.js";
 import {
   LANDSCAPE, PORTRAIT, callApi, chooseLanguage, fillOnKeyboard, fixture, kioskUrl, launch, msg, overflowing, screen, shot,
-  smallTargets, touchPage,
+  smallTargets, touchPage, scan,
 } from "./lib/harness.mjs";
 
 let browser;
@@ -143,6 +143,47 @@ test("someone already registered proves who they are with ID and PIN, and keeps 
   // Their old PIN still works for the proof: it was not changed.
   const again = await callApi("POST", `/api/enroll/${fixture.links.existing.token}/existing`, { user_id: ex.id, pin: ex.pin });
   assert.equal(again.status, 200, JSON.stringify(again.body));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+/** Scan, and wait for the gateway's answer to the proof. */
+async function scanProof(page, payload) {
+  const answer = page.waitForResponse((r) => r.url().endsWith("/existing") && r.request().method() === "POST");
+  await scan(page, payload);
+  return (await answer).status();
+}
+
+test("someone already registered proves who they are by scanning their badge; bad badges are refused alike", async () => {
+  const page = await touchPage(browser, PORTRAIT);
+  const who = fixture.returning;
+  await page.goto(kioskUrl(`/enroll/${fixture.links.existing.token}`));
+  await screen(page, "enroll");
+  await page.waitForSelector("#given_name");
+  // A scan on the form, while a field has the focus: the proof step, the field as it was.
+  await fillOnKeyboard(page, "#given_name", "Ha");
+  await page.focus("#given_name");
+  assert.equal(await scanProof(page, who.retired_badge), 401);
+  await page.waitForSelector('.existing .notice.error[data-code="badge_refused"]');
+  assert.equal(await page.locator(".existing .notice.error").textContent(), msg("en", "existing.badge_refused"));
+  assert.equal(await page.locator(".existing .lead").textContent(), msg("en", "existing.lead_scan"));
+  assert.equal(await page.locator('[data-hint="scan"]').textContent(), msg("en", "existing.scan_hint"));
+  await shot(page, "enroll-existing-badge-refused-en-portrait");
+  await page.tap('[data-action="back-to-form"]');
+  assert.equal(await page.inputValue("#given_name"), "Ha", "the scan did not land in the field");
+  // Forged, unknown, a deactivated holder's: the same message, nothing more.
+  const forged = who.badge.slice(0, -1) + (who.badge.endsWith("0") ? "1" : "0");
+  for (const bad of [forged, fixture.badges.unknown, fixture.badges.deactivated]) {
+    assert.equal(await scanProof(page, bad), 401);
+    await page.waitForSelector('.existing .notice.error[data-code="badge_refused"]');
+  }
+  // Their own badge, scanned while the ID field has the focus: through, PIN unchanged.
+  await page.tap("#existing_id");
+  assert.equal(await scanProof(page, who.badge), 200);
+  await screen(page, "result");
+  assert.equal(await page.locator("h1").textContent(), msg("en", "result.title_existing", { name: who.given_name }));
+  assert.equal(await page.locator(".pin").count(), 0, "no new PIN for an existing user");
+  await shot(page, "enroll-existing-badge-result-en-portrait");
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

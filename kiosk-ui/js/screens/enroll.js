@@ -1,12 +1,14 @@
 // Enrollment through an access link: the link's page, the form (names, contact as the site
-// requires, employer, language, terms), the proof step for someone already registered, and the
-// link's own messages (unknown, expired, deactivated, full). What the worker typed stays until
-// they leave (back to start, or the idle reset).
+// requires, employer, language, terms), the proof step for someone already registered (ID + PIN,
+// or their badge scanned: a scan anywhere on the link's page is that proof), and the link's own
+// messages (unknown, expired, deactivated, full). What the worker typed stays until they leave
+// (back to start, or the idle reset).
 
 import { get, post } from "../api.js";
 import { h } from "../dom.js";
 import { field, problemText } from "../fields.js";
 import { parseUserId, typingForm } from "../ids.js";
+import { watchScanner } from "../scanner.js";
 import { resultScreen } from "./result.js";
 import { walkInBanner } from "./walk-in-card.js";
 
@@ -27,8 +29,19 @@ export function enrollScreen(app, token, { walkIn = null } = {}) {
     busy: false,
     existing: { id: "", pin: "", errors: {}, problem: null, field: null },
   };
-  const screen = { name: "enroll", render, siteName: null };
+  const screen = { name: "enroll", render, siteName: null, leave: null };
   const path = `/api/enroll/${encodeURIComponent(token)}`;
+
+  // Someone already registered scans their badge: that proves who they are, on either step. The
+  // field that had the focus is put back as it was (scanner.js).
+  screen.leave = watchScanner((payload) => {
+    if (!state.link || state.busy) return;
+    if (state.step !== "existing") {
+      state.step = "existing";
+      state.existing = { id: "", pin: "", errors: {}, problem: null, field: null };
+    }
+    sendProof({ badge: payload.slice(0, 64) });
+  });
 
   get(path).then((res) => {
     if (res.ok && res.data) {
@@ -133,18 +146,30 @@ export function enrollScreen(app, token, { walkIn = null } = {}) {
     if (!id.ok) ex.errors.user_id = app.t(id.code === "required" ? "error.required" : `error.${id.code}`);
     if (!ex.pin.trim()) ex.errors.pin = app.t("error.required");
     if (Object.keys(ex.errors).length) return app.render();
+    sendProof({ user_id: id.id, pin: ex.pin.trim() });
+  }
+
+  /** `proof`: {user_id, pin} or {badge}. */
+  async function sendProof(proof) {
+    const ex = state.existing;
+    ex.errors = {};
+    ex.problem = null;
+    state.banner = null;
+    if (walkIn) proof.walk_in_pass = walkIn.pass;
     state.busy = true;
     app.render();
-    const proof = { user_id: id.id, pin: ex.pin.trim() };
-    if (walkIn) proof.walk_in_pass = walkIn.pass;
     const res = await post(`${path}/existing`, proof);
     state.busy = false;
     ex.pin = "";
     if (app.screen !== screen) return;
     if (res.ok) return app.show(resultScreen(app, res.data, { existing: true, walkIn }));
+    const badge = proof.badge !== undefined;
     if (LINK_CODES.includes(res.code)) state.banner = { code: res.code, link: true };
-    else if (res.code === "id_typo" || (res.field === "user_id" && res.code !== "invalid_credentials")) {
+    else if (!badge && (res.code === "id_typo" || (res.field === "user_id" && res.code !== "invalid_credentials"))) {
       ex.errors.user_id = problemText(app, res.code, res.field);
+    } else if (badge && res.code === "invalid_credentials") {
+      // The gateway does not say why a badge was refused (as for a wrong PIN): one message for all.
+      ex.problem = { code: "badge_refused", text: app.t("existing.badge_refused") };
     } else ex.problem = { code: res.code, text: problemText(app, res.code, res.field) };
     app.render();
   }
@@ -284,7 +309,7 @@ export function enrollScreen(app, token, { walkIn = null } = {}) {
       h("h1", {}, app.t("existing.title")),
       walkIn ? walkInBanner(app, walkIn) : null,
       banner(),
-      h("p", { class: "lead" }, app.t(ex.field === "phone" ? "existing.lead_phone" : "existing.lead_email")),
+      h("p", { class: "lead" }, app.t(ex.field === "phone" ? "existing.lead_phone" : ex.field ? "existing.lead_email" : "existing.lead_scan")),
       ex.problem ? h("p", { class: "notice error", role: "alert", "data-code": ex.problem.code }, ex.problem.text) : null,
       field(app, {
         id: "existing_id",
@@ -311,6 +336,7 @@ export function enrollScreen(app, token, { walkIn = null } = {}) {
           ex.pin = v;
         },
       }),
+      h("p", { class: "hint", "data-hint": "scan" }, app.t("existing.scan_hint")),
       h("p", { class: "hint" }, app.t("existing.help")),
       h(
         "div",

@@ -103,6 +103,36 @@ export async function typeOnKeyboard(page, text) {
   }
 }
 
+/**
+ * A badge scanner: a USB keyboard that types the payload into whatever has the focus, holding
+ * Shift for each capital letter as real ones do, then Enter. The burst is played inside the page
+ * in one go, as fast as a scanner types: key by key over the DevTools protocol, a loaded test
+ * machine spaced the keys wider than any scanner does and than the kiosk takes for a scan. Each
+ * key the page does not take for itself lands in the focused field, as a real key would.
+ */
+export async function scan(page, payload) {
+  await page.evaluate((text) => {
+    const key = (type, k, shiftKey) => {
+      const target = document.activeElement || document.body;
+      const e = new KeyboardEvent(type, { key: k, shiftKey, bubbles: true, cancelable: true, composed: true });
+      return { target, taken: !target.dispatchEvent(e) };
+    };
+    for (const ch of text) {
+      const shift = /[A-Z]/.test(ch);
+      if (shift) key("keydown", "Shift", true);
+      const { target, taken } = key("keydown", ch, shift);
+      if (!taken && (target.tagName === "INPUT" || target.tagName === "TEXTAREA") && !target.readOnly) {
+        target.value += ch;
+        target.dispatchEvent(new Event("input", { bubbles: true }));
+      }
+      key("keyup", ch, shift);
+      if (shift) key("keyup", "Shift", false);
+    }
+    key("keydown", "Enter", false);
+    key("keyup", "Enter", false);
+  }, payload);
+}
+
 /** No text inside `selector` is cut or runs out of its box. Returns the offenders. */
 export async function overflowing(page, selector = "body") {
   return page.evaluate((sel) => {
