@@ -7,7 +7,12 @@
 //! authenticator codes): a file `<n>.req` holding the seconds to advance is answered by
 //! `<n>.done` holding the gateway's time afterwards (Unix seconds).
 //!
-//! SITEGATE_BROWSER_ONLY=<file.test.mjs> runs just that file (while working on one screen).
+//! SITEGATE_BROWSER_ONLY=<file.test.mjs> runs just that file (while working on one screen), and
+//! SITEGATE_BROWSER_UI_FROM_DISK=1 serves kiosk-ui/ from disk (`[kiosk] ui_dir`), so that an edit
+//! to the UI needs no rebuild.
+//!
+//! The gateway has a public host name, so links have a URL a phone can open (the poster's QR). A
+//! second gateway with none (`fixture.no_url`) shows what staff see when there is no such URL.
 //!
 //! Badges print on the TCP test printer (tests/common/printer.rs). The node tests steer it and
 //! the gateway's manual clock through files in `printer_control` (see `steer`): `printer-mode`
@@ -327,6 +332,31 @@ async fn prepare_classroom(gw: &Gateway, admin: &str, clock: &ManualClock) -> Va
     })
 }
 
+/// Where phones on the main test gateway's LAN open it (`server.public_hostnames`).
+const PUBLIC_HOSTNAME: &str = "gate3.northgate.example";
+
+/// The gateway that knows no address a phone can open (no public host name, loopback only): its
+/// admin and one link, whose `url` is null.
+async fn prepare_no_url(gw: &Gateway) -> Value {
+    let (id, pin, token) = gw.admin_session().await;
+    let link = ok(
+        "link without a URL",
+        gw.post(
+            "/api/links",
+            Some(&token),
+            json!({"name": "Yard visitors", "description": "Sign in before you enter the yard."}),
+        )
+        .await,
+    );
+    assert!(link["url"].is_null(), "{link}");
+    json!({
+        "kiosk_url": format!("http://{}", gw.kiosk),
+        "https_url": format!("https://{}", gw.https),
+        "staff": { "id": id, "pin": pin, "token": token },
+        "link": { "id": link["id"], "name": link["name"], "url_unavailable": link["url_unavailable"] },
+    })
+}
+
 /// Answer the scenarios' requests to move the gateway's clock (see the module's doc).
 fn serve_clock_requests(dir: &Path, clock: &ManualClock) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -376,6 +406,10 @@ async fn the_kiosk_ui_works_in_a_real_browser() {
     let gw = Gateway::start_with(
         move |c| {
             c.site.name = "Northgate Plant — Gate 3".into();
+            c.server.public_hostnames = vec![PUBLIC_HOSTNAME.into()];
+            if std::env::var_os("SITEGATE_BROWSER_UI_FROM_DISK").is_some() {
+                c.kiosk.ui_dir = Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("kiosk-ui"));
+            }
             c.printing.printers = vec![sitegate::config::PrinterConfig {
                 name: "gate".into(),
                 url: printer_url,
@@ -395,6 +429,18 @@ async fn the_kiosk_ui_works_in_a_real_browser() {
     )
     .await;
     let mut fixture = prepare(&gw, &clock).await;
+    let no_url = Gateway::start_with(
+        |c| {
+            c.site.name = "Eastgate Yard".into();
+            if std::env::var_os("SITEGATE_BROWSER_UI_FROM_DISK").is_some() {
+                c.kiosk.ui_dir = Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("kiosk-ui"));
+            }
+        },
+        RunOptions::default(),
+    )
+    .await;
+    fixture["no_url"] = prepare_no_url(&no_url).await;
+    fixture["public_hostname"] = json!(PUBLIC_HOSTNAME);
     let clock_dir = tempfile::tempdir().unwrap();
     fixture["clock_dir"] = json!(clock_dir.path());
     fixture["now_unix"] = json!(clock.now().unix_timestamp());
@@ -437,5 +483,6 @@ async fn the_kiosk_ui_works_in_a_real_browser() {
         eprintln!("{stdout}");
     }
     steering.abort();
+    no_url.stop().await;
     gw.stop().await;
 }

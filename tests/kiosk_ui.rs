@@ -354,6 +354,28 @@ fn every_message_the_code_asks_for_is_in_english() {
         ),
         ("error.invalid_field.", &["badge", "pin"], ""),
         ("staff.tool.", &["printing"], ""),
+        // Access links: the tile, the states the API reports, the allocation's kinds, the tabs,
+        // and the fields a refusal can name.
+        ("staff.links.tile.", &["title", "text"], ""),
+        (
+            "staff.links.state.",
+            &["active", "expired", "full", "deactivated"],
+            "",
+        ),
+        (
+            "staff.links.state_text.",
+            &["active", "expired", "full", "deactivated"],
+            "",
+        ),
+        ("staff.links.kind.", &["groups", "sites", "regions"], ""),
+        ("staff.links.kind_none.", &["groups", "sites", "regions"], ""),
+        ("staff.links.tab.", &["details", "poster", "usage"], ""),
+        (
+            "staff.links.error.",
+            &["name", "description", "expires_at", "cap", "allocation"],
+            "",
+        ),
+        ("staff.links.", &["poster_scan"], ""),
     ];
     for (prefix, names, suffix) in families {
         for name in *names {

@@ -47,7 +47,7 @@ test("a manager gives a VR PIN once, and issues and revokes a one-time password"
   // Managers must have an authenticator: the menu says so until they do.
   await page.waitForSelector('[data-required="totp"]');
   assert.equal(await page.locator('[data-required="totp"] p').textContent(), msg("en", "staff.totp.required"));
-  assert.equal(await page.locator(".staff-menu [data-area]").count(), 4);
+  assert.equal(await page.locator(".staff-menu [data-area]").count(), 5);
   await looksRight(page, "staff-menu-manager-portrait");
 
   await openArea(page, "users");

@@ -5,13 +5,18 @@
 import { h } from "../dom.js";
 import { isManager, staffCall } from "./staff-common.js";
 import { staffDevicesScreen } from "./staff-devices.js";
+import { staffLinksScreen } from "./staff-links.js";
 import { staffSecurityScreen } from "./staff-security.js";
 import { staffTotpScreen } from "./staff-totp.js";
 import { staffUsersScreen } from "./staff-users.js";
 
-/** The screens, with who may open them. `back` returns to the signed-in staff screen. */
+/**
+ * The screens, with who may open them. `back` returns to the signed-in staff screen. The tile's
+ * texts are `staff.menu.<key>.title` and `.text`, or the `title` and `text` keys given.
+ */
 const AREAS = [
   { key: "users", managers: true, open: staffUsersScreen },
+  { key: "links", managers: true, open: staffLinksScreen, title: "staff.links.tile.title", text: "staff.links.tile.text" },
   { key: "devices", managers: false, open: staffDevicesScreen },
   { key: "security", managers: false, open: staffSecurityScreen },
   { key: "totp", managers: false, open: staffTotpScreen },
@@ -43,12 +48,12 @@ export function staffMenu(app, back) {
         h(
           "button",
           { type: "button", class: "tile", "data-area": a.key, onclick: () => app.show(a.open(app, back)) },
-          h("span", { class: "tile-title" }, app.t(`staff.menu.${a.key}.title`)),
+          h("span", { class: "tile-title" }, app.t(a.title || `staff.menu.${a.key}.title`)),
           h(
             "span",
             { class: "tile-text" },
             // Instructors do not get the audit log: the tile does not promise it.
-            a.key === "security" && !isManager(app) ? app.t("staff.menu.security.text_limited") : app.t(`staff.menu.${a.key}.text`),
+            a.key === "security" && !isManager(app) ? app.t("staff.menu.security.text_limited") : app.t(a.text || `staff.menu.${a.key}.text`),
           ),
         ),
       ),
