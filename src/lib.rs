@@ -9,6 +9,7 @@ pub mod domain;
 pub mod headset_client;
 pub mod http;
 pub mod keys;
+pub mod logging;
 pub mod metrics;
 pub mod printer;
 pub mod service;

@@ -89,6 +89,10 @@ pub struct ServeArgs {
     /// Seed demo data into an empty database and print the demo staff sign-in.
     #[arg(long)]
     pub demo: bool,
+    /// Log lines as `text` (default: for the journal or a terminal) or `json` (one object per
+    /// line, for shipping logs). Config: log.format.
+    #[arg(long, value_name = "FORMAT", value_parser = crate::config::LogFormat::parse)]
+    pub log_format: Option<crate::config::LogFormat>,
 }
 
 #[derive(Debug, Args)]
