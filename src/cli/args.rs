@@ -54,6 +54,8 @@ pub enum Command {
     Config(ConfigCmd),
     /// Exit 0 when the gateway running on this box answers ready.
     Healthcheck(HealthcheckArgs),
+    /// Check everything a site needs, one line per check; the exit code is the number of failed checks.
+    Doctor(DoctorArgs),
     /// The gateway's URL(s) and certificate fingerprint, as text and a QR, for setting headsets up by hand.
     Info,
     /// The reference headset client: find gateways, pair, log in, report progress, log out (speaks only the public API).
@@ -340,6 +342,13 @@ pub enum ConfigCmd {
 }
 
 #[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print the report as JSON (for scripts), with the same exit code.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct HealthcheckArgs {
     /// Gateway URL to ask (default: the HTTPS port the gateway running on this state directory
     /// listens on, asked over its socket).
@@ -477,6 +486,7 @@ pub(super) fn to_request(cmd: Command) -> Result<AdminRequest, Outcome> {
         Command::Serve(_)
         | Command::Config(_)
         | Command::Healthcheck(_)
+        | Command::Doctor(_)
         | Command::Info
         | Command::Headset(_)
         | Command::Print(_) => {

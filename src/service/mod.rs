@@ -10,6 +10,7 @@ pub mod classroom_badge;
 pub mod classroom_hooks;
 pub mod demo;
 pub mod devices;
+pub mod doctor;
 pub mod enrollment;
 pub mod error;
 pub mod headset;

@@ -38,7 +38,8 @@ use prometheus_client::metrics::histogram::Histogram;
 
 use redb::backends::InMemoryBackend;
 use redb::{
-    Database, DatabaseError, ReadTransaction, ReadableDatabase, ReadableTableMetadata, WriteTransaction,
+    Database, DatabaseError, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    WriteTransaction,
 };
 
 pub use error::StoreError;
@@ -214,6 +215,11 @@ impl Store {
     pub fn is_empty_of_users(&self) -> Result<bool, StoreError> {
         self.read_blocking(|tx| Ok(tx.open_table(USERS)?.is_empty()?))
     }
+}
+
+/// A value of the META table by name (what the gateway records about itself, e.g. the last backup).
+pub fn meta_value(tx: &impl ReadTx, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(tx.table(META)?.get(key)?.map(|v| v.value().to_owned()))
 }
 
 fn joined(e: tokio::task::JoinError) -> StoreError {
