@@ -1,7 +1,7 @@
 //! Rebuild when the kiosk UI changes: rust-embed reads `kiosk-ui/` at compile time, and cargo
-//! would not notice an added or removed file there on its own. Also names the git commit the
-//! binary is built from (`SITEGATE_GIT_COMMIT`, for `sitegate_build_info` and `--version`-like
-//! reports), unless the packager already set it.
+//! would not notice an added or removed file there on its own. Also names the git commit a
+//! release binary is built from (`SITEGATE_GIT_COMMIT`, for `sitegate_build_info`), unless the
+//! packager already set it.
 
 use std::path::Path;
 use std::process::Command;
@@ -10,7 +10,11 @@ fn main() {
     println!("cargo:rerun-if-changed=kiosk-ui");
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=SITEGATE_GIT_COMMIT");
-    if std::env::var_os("SITEGATE_GIT_COMMIT").is_none() {
+    // Only release builds (what is installed) look it up: in a debug build every commit would
+    // rebuild the whole crate before the next test run, which costs minutes on a 2-core box.
+    if std::env::var_os("SITEGATE_GIT_COMMIT").is_none()
+        && std::env::var("PROFILE").as_deref() == Ok("release")
+    {
         git_commit();
     }
 }

@@ -120,7 +120,7 @@ fn http_histogram() -> Histogram {
     Histogram::new(HTTP_BUCKETS)
 }
 
-/// The build's version and git commit (`unknown` when built outside a git checkout).
+/// The git commit of a release build (`unknown` in debug builds and outside a git checkout).
 pub fn build_commit() -> &'static str {
     option_env!("SITEGATE_GIT_COMMIT").unwrap_or("unknown")
 }
