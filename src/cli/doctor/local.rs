@@ -204,10 +204,7 @@ fn certificate(config: &Config) -> Check {
 pub(super) fn clock(facts: Option<&DoctorFacts>) -> Check {
     const NAME: &str = "clock";
     let now = SystemClock.now();
-    let shown = now
-        .replace_nanosecond(0)
-        .map(|t| t.to_string())
-        .unwrap_or_default();
+    let shown = stamp(now);
     if now.year() < 2025 {
         return Check::fail(
             NAME,
@@ -262,7 +259,7 @@ pub(super) fn clock(facts: Option<&DoctorFacts>) -> Check {
             format!(
                 "the clock is {} behind the last good time the gateway recorded ({}): it was set back; check network time (NTP)",
                 ago(behind),
-                mark.wall
+                stamp(mark.wall)
             ),
         );
     }
@@ -282,6 +279,16 @@ pub(super) fn clock(facts: Option<&DoctorFacts>) -> Check {
         "after the last good time the gateway recorded"
     };
     Check::ok(NAME, format!("{shown}, {basis}"))
+}
+
+/// A time as people and logs write it: `2026-11-25T07:00:00Z`, to the second.
+fn stamp(t: time::OffsetDateTime) -> String {
+    use time::format_description::well_known::Rfc3339;
+    t.to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| t.to_string())
 }
 
 /// Free space on the state directory's filesystem, and the database's size.
@@ -340,7 +347,7 @@ pub(super) fn backup(facts: Option<&DoctorFacts>) -> Check {
     };
     let age = (SystemClock.now() - b.at).whole_seconds();
     let place = b.path.as_deref().map(|p| format!(" in {p}")).unwrap_or_default();
-    let said = format!("the last backup is {} old ({}){place}", ago(age), b.at);
+    let said = format!("the last backup is {} old ({}){place}", ago(age), stamp(b.at));
     match age {
         ..=129_600 => Check::ok(NAME, said),
         ..=604_800 => Check::warn(NAME, format!("{said}: backups should run daily")),
