@@ -9,6 +9,8 @@ pub mod domain;
 pub mod headset_client;
 pub mod http;
 pub mod keys;
+pub mod logging;
+pub mod metrics;
 pub mod printer;
 pub mod service;
 pub mod store;
@@ -375,6 +377,13 @@ pub async fn run(
     }
 
     let tasks = Tasks::new();
+    // Discovery starts first so that every part of the gateway (the technician socket's
+    // `doctor`, the metrics) can see how announcing goes.
+    let discovery = discovery::start(&config, &tasks, setup, &gateway_id, &tls.fingerprint);
+    let services = services.with_live(service::LiveParts {
+        discovery: discovery.clone(),
+        tasks: tasks.health(),
+    });
     let socket = admin_socket::bind(&state_dir).map_err(|source| StartError::Socket {
         path: state_dir.clone(),
         source,
@@ -408,7 +417,6 @@ pub async fn run(
         sync,
     );
 
-    let discovery = discovery::start(&config, &tasks, setup, &gateway_id, &tls.fingerprint);
     let state = http::AppState::new(services, tasks.health(), fingerprint, gateway_id)
         .with_discovery(discovery)
         .with_kiosk_ui(http::kiosk::UiSource::from_config(config.kiosk.ui_dir.as_deref()));

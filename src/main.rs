@@ -7,19 +7,6 @@ use clap::Parser;
 use sitegate::cli::{self, Cli, Command};
 use sitegate::config::{LogFormat, Overrides};
 
-fn init_logging(filter: &str, format: LogFormat) {
-    let filter = std::env::var("SITEGATE_LOG").unwrap_or_else(|_| filter.to_string());
-    let env_filter = tracing_subscriber::EnvFilter::try_new(&filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(env_filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
-}
-
 fn finish(outcome: cli::Outcome) -> ExitCode {
     let _ = std::io::stdout().write_all(outcome.stdout.as_bytes());
     let _ = std::io::stderr().write_all(outcome.stderr.as_bytes());
@@ -65,16 +52,17 @@ fn main() -> ExitCode {
                     state_dir: cli.state_dir,
                     listen: args.listen,
                     kiosk_listen: args.kiosk_listen,
+                    log_format: args.log_format,
                 };
                 let config = match cli::load_config(cli.config, overrides) {
                     Ok(c) => c,
                     Err(o) => return finish(o),
                 };
-                init_logging(&config.log.filter, config.log.format);
+                sitegate::logging::init(&config.log.filter, config.log.format);
                 finish(cli::serve(config, args.demo).await)
             }
             _ => {
-                init_logging("warn", LogFormat::Text);
+                sitegate::logging::init("warn", LogFormat::Text);
                 finish(cli::run_command(cli).await)
             }
         }

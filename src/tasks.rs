@@ -30,6 +30,11 @@ type Handles = Arc<Mutex<Vec<(&'static str, JoinHandle<()>)>>>;
 pub struct TaskHealth(Handles);
 
 impl TaskHealth {
+    /// How many tasks were started.
+    pub fn count(&self) -> usize {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     /// Names of the tasks that stopped (ended or panicked) while they should be running.
     pub fn dead(&self) -> Vec<&'static str> {
         let handles = self.0.lock().unwrap_or_else(|p| p.into_inner());

@@ -54,6 +54,8 @@ pub enum Command {
     Config(ConfigCmd),
     /// Exit 0 when the gateway running on this box answers ready.
     Healthcheck(HealthcheckArgs),
+    /// Check everything a site needs, one line per check; the exit code is the number of failed checks.
+    Doctor(DoctorArgs),
     /// The gateway's URL(s) and certificate fingerprint, as text and a QR, for setting headsets up by hand.
     Info,
     /// The reference headset client: find gateways, pair, log in, report progress, log out (speaks only the public API).
@@ -89,6 +91,10 @@ pub struct ServeArgs {
     /// Seed demo data into an empty database and print the demo staff sign-in.
     #[arg(long)]
     pub demo: bool,
+    /// Log lines as `text` (default: for the journal or a terminal) or `json` (one object per
+    /// line, for shipping logs). Config: log.format.
+    #[arg(long, value_name = "FORMAT", value_parser = crate::config::LogFormat::parse)]
+    pub log_format: Option<crate::config::LogFormat>,
 }
 
 #[derive(Debug, Args)]
@@ -336,6 +342,13 @@ pub enum ConfigCmd {
 }
 
 #[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print the report as JSON (for scripts), with the same exit code.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct HealthcheckArgs {
     /// Gateway URL to ask (default: the HTTPS port the gateway running on this state directory
     /// listens on, asked over its socket).
@@ -473,6 +486,7 @@ pub(super) fn to_request(cmd: Command) -> Result<AdminRequest, Outcome> {
         Command::Serve(_)
         | Command::Config(_)
         | Command::Healthcheck(_)
+        | Command::Doctor(_)
         | Command::Info
         | Command::Headset(_)
         | Command::Print(_) => {

@@ -117,7 +117,7 @@ async fn running_https(config: &Config) -> Result<SocketAddr, String> {
 }
 
 /// The address to reach a listener on from this box: loopback for a wildcard.
-fn loopback_for(addr: SocketAddr) -> String {
+pub(super) fn loopback_for(addr: SocketAddr) -> String {
     match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => "127.0.0.1".into(),
         IpAddr::V6(ip) if ip.is_unspecified() => "::1".into(),
@@ -139,7 +139,7 @@ fn parse_url(u: &str) -> Result<(String, u16), String> {
     ))
 }
 
-async fn check(config: &Config, (host, port): (String, u16)) -> Result<(), String> {
+pub(super) async fn check(config: &Config, (host, port): (String, u16)) -> Result<(), String> {
     crate::http::tls::install_crypto_provider();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = Pinned {

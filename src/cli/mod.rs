@@ -1,8 +1,9 @@
-//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `link …`, `device …`, `headset …`, `config …`, `healthcheck`, `info`, `print test`. Parses, dispatches, prints one clear line on failure.
+//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `link …`, `device …`, `headset …`, `config …`, `healthcheck`, `doctor`, `info`, `print test`. Parses, dispatches, prints one clear line on failure.
 
 mod args;
 mod config_check;
 mod discovery;
+mod doctor;
 mod headset;
 mod healthcheck;
 mod print;
@@ -78,6 +79,7 @@ pub async fn run_command(cli: Cli) -> Outcome {
             };
             healthcheck::run(&config, h.url.as_deref()).await
         }
+        Command::Doctor(d) => doctor::run(cli.config, cli.state_dir, d.json).await,
         Command::Info => match load_config(
             cli.config,
             Overrides {

@@ -216,6 +216,8 @@ pub fn render(resp: &AdminResponse) -> String {
             let _ = writeln!(s, "HTTPS: {}\nKiosk: {kiosk}", l.https);
         }
         AdminResponse::Listening { listening: None } => s.push_str("no gateway is running\n"),
+        // `sitegate doctor` renders its own report.
+        AdminResponse::Doctor(_) => s.push_str("(doctor facts)\n"),
     }
     s
 }

@@ -61,6 +61,8 @@ pub struct Overrides {
     pub state_dir: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
     pub kiosk_listen: Option<SocketAddr>,
+    /// `--log-format`.
+    pub log_format: Option<super::LogFormat>,
 }
 
 /// `sitegate config check FILE`: the file alone (no environment, no flags), validated.
@@ -262,6 +264,10 @@ fn apply_overrides(config: &mut Config, overrides: &Overrides, origins: &mut Ori
     if let Some(addr) = overrides.kiosk_listen {
         config.server.kiosk_listen = Some(addr);
         note("server.kiosk_listen", "--kiosk-listen", addr.to_string());
+    }
+    if let Some(format) = overrides.log_format {
+        config.log.format = format;
+        note("log.format", "--log-format", format.as_str().to_owned());
     }
 }
 

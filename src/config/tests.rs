@@ -151,11 +151,13 @@ fn precedence_is_file_then_env_then_flags() {
         state_dir: Some("/flag/state".into()),
         listen: Some(addr("127.0.0.1:3000")),
         kiosk_listen: Some(addr("[::1]:9000")),
+        log_format: Some(crate::config::LogFormat::Json),
     };
     let from_flags = Config::load(&with_flags).unwrap();
     assert_eq!(from_flags.server.listen, addr("127.0.0.1:3000"));
     assert_eq!(from_flags.server.kiosk_listen, Some(addr("[::1]:9000")));
     assert_eq!(from_flags.state_dir(), PathBuf::from("/flag/state"));
+    assert_eq!(from_flags.log.format, crate::config::LogFormat::Json);
     assert_eq!(from_flags.site.name, "Env");
 }
 

@@ -82,3 +82,40 @@ pub async fn browse(timeout: Duration) -> Result<Vec<FoundGateway>, mdns_sd::Err
     list.sort_by(|a, b| a.instance.cmp(&b.instance));
     Ok(list)
 }
+
+/// Ask on one interface only (as a headset on that network would) whether the gateway with TXT
+/// `id` = `gateway_id` answers: `Ok(Some(found))` when it did within `timeout`.
+pub async fn query_on(
+    interface: &str,
+    gateway_id: &str,
+    timeout: Duration,
+) -> Result<Option<FoundGateway>, mdns_sd::Error> {
+    use mdns_sd::IfKind;
+    let daemon = ServiceDaemon::new()?;
+    let confined = daemon
+        .disable_interface(IfKind::All)
+        .and_then(|()| daemon.enable_interface(IfKind::Name(interface.to_owned())));
+    let events = match confined.and_then(|()| daemon.browse(SERVICE_TYPE)) {
+        Ok(rx) => rx,
+        Err(e) => {
+            let _ = daemon.shutdown();
+            return Err(e);
+        }
+    };
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut answer = None;
+    while let Ok(Ok(event)) = tokio::time::timeout_at(deadline, events.recv_async()).await {
+        if let ServiceEvent::ServiceResolved(r) = event {
+            let found = FoundGateway::from_resolved(&r);
+            if found.id.as_deref() == Some(gateway_id) {
+                answer = Some(found);
+                break;
+            }
+        }
+    }
+    let _ = daemon.stop_browse(SERVICE_TYPE);
+    if let Ok(rx) = daemon.shutdown() {
+        let _ = tokio::time::timeout(Duration::from_secs(2), rx.recv_async()).await;
+    }
+    Ok(answer)
+}

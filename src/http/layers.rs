@@ -181,7 +181,13 @@ pub async fn timeout_error(err: BoxError) -> Response {
 }
 
 /// Wrap a router in the layers every listener shares.
-pub fn wrap(router: Router, listener: ListenerKind, body_limit: usize, timeout: Duration) -> Router {
+pub fn wrap(
+    router: Router,
+    listener: ListenerKind,
+    body_limit: usize,
+    timeout: Duration,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
+) -> Router {
     use axum::error_handling::HandleErrorLayer;
     use tower::ServiceBuilder;
     use tower_http::catch_panic::CatchPanicLayer;
@@ -196,6 +202,8 @@ pub fn wrap(router: Router, listener: ListenerKind, body_limit: usize, timeout: 
     router.layer(
         ServiceBuilder::new()
             .layer(axum::Extension(listener))
+            // Outside the timeout and the panic catcher, so their answers are counted too.
+            .layer(middleware::from_fn_with_state(metrics, super::metrics::track))
             .layer(trace)
             .layer(CatchPanicLayer::custom(panic_response))
             .layer(HandleErrorLayer::new(timeout_error))

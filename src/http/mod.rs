@@ -18,6 +18,7 @@ pub mod kiosk;
 pub mod layers;
 pub mod link_export;
 pub mod links;
+pub mod metrics;
 pub mod on_site_print;
 pub mod openapi;
 pub mod security;
@@ -171,11 +172,17 @@ pub fn router(state: AppState, listener: ListenerKind, limits: Limits) -> Router
     let (routes, doc) = api(&state);
     let json = doc.to_pretty_json().unwrap_or_default();
     let _ = state.openapi.set(json);
+    let mut routes = routes.merge(kiosk::routes());
+    // Metrics only where no one but the box itself can ask (docs/ARCHITECTURE.md says why).
+    if listener == ListenerKind::Kiosk {
+        routes = routes.merge(metrics::routes());
+    }
+    let counted = state.services.metrics.clone();
     let router = routes
-        .merge(kiosk::routes())
+        .route_layer(axum::middleware::from_fn(metrics::tag_route))
         .fallback(not_found)
         .with_state(state);
-    layers::wrap(router, listener, limits.body_bytes, limits.timeout)
+    layers::wrap(router, listener, limits.body_bytes, limits.timeout, counted)
 }
 
 async fn not_found() -> error::ApiError {

@@ -131,6 +131,8 @@ async fn print_one(svc: &Services, printing: &Printing, claimed: ClaimedJob) {
                 },
             );
             tracing::warn!(job = %job.id, printer = %printer.name, fault = %e.fault, detail = %e.detail, "not printed");
+            svc.metrics
+                .printer_fault(&printer.name, &crate::metrics::label_of(&e.fault));
             if let Err(err) = svc
                 .job_failed(job.id, e.fault, e.detail, failover, printing.retry)
                 .await

@@ -104,6 +104,8 @@ pub enum AdminRequest {
     },
     /// Where the running gateway listens (`sitegate healthcheck` asks it, whatever `--listen` was).
     Listening,
+    /// What `sitegate doctor` needs from the gateway.
+    Doctor,
 }
 
 impl AdminRequest {
@@ -138,6 +140,7 @@ impl AdminRequest {
             AdminRequest::LinkPin { pinned: true, .. } => "link pin",
             AdminRequest::LinkPin { pinned: false, .. } => "link pin --off",
             AdminRequest::Listening => "healthcheck",
+            AdminRequest::Doctor => "doctor",
         }
     }
 }
@@ -234,6 +237,7 @@ pub enum AdminResponse {
     Listening {
         listening: Option<Listening>,
     },
+    Doctor(Box<super::doctor::DoctorFacts>),
 }
 
 /// The addresses a running gateway's listeners are bound to.
@@ -373,6 +377,7 @@ pub async fn execute(svc: &Services, req: AdminRequest) -> ServiceResult<AdminRe
         AdminRequest::Listening => AdminResponse::Listening {
             listening: svc.listening,
         },
+        AdminRequest::Doctor => AdminResponse::Doctor(Box::new(svc.doctor_facts().await?)),
     })
 }
 

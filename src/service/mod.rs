@@ -10,11 +10,13 @@ pub mod classroom_badge;
 pub mod classroom_hooks;
 pub mod demo;
 pub mod devices;
+pub mod doctor;
 pub mod enrollment;
 pub mod error;
 pub mod headset;
 pub mod import;
 pub mod links;
+pub mod metrics;
 pub mod on_site_print;
 pub mod org;
 pub mod otp;
@@ -170,12 +172,22 @@ pub struct Services {
     pub public_url: PublicUrl,
     /// Where this gateway listens; `None` where nothing serves (CLI on the store).
     pub listening: Option<admin::Listening>,
+    /// The gateway's metrics (each `Services::new` has its own registry).
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// mDNS announcing and background task health, where this process serves (for `doctor`).
+    pub live: Option<LiveParts>,
+}
+
+/// The parts of a serving gateway that only the running process knows.
+#[derive(Debug, Clone)]
+pub struct LiveParts {
+    pub discovery: crate::discovery::DiscoveryHandle,
+    pub tasks: crate::tasks::TaskHealth,
 }
 
 impl Services {
     pub fn new(store: Store, clock: SharedClock, keys: Arc<Keys>, settings: SiteSettings) -> Services {
         Services {
-            store,
             clock,
             keys,
             settings: Arc::new(settings),
@@ -184,7 +196,16 @@ impl Services {
             sync: sync::worker::SyncHandle::default(),
             public_url: PublicUrl::default(),
             listening: None,
+            metrics: Arc::new(crate::metrics::Metrics::new(store.commit_seconds())),
+            live: None,
+            store,
         }
+    }
+
+    /// The same services, knowing the serving process's mDNS status and task health.
+    pub fn with_live(mut self, live: LiveParts) -> Services {
+        self.live = Some(live);
+        self
     }
 
     /// The same services, knowing where the gateway listens.

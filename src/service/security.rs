@@ -245,6 +245,13 @@ pub(crate) fn verify(
         store::audit::append_audit(tx, &a)
     };
     let kind = attempt.presented.kind();
+    let count = |outcome: &'static str| {
+        svc.metrics.login(crate::metrics::LoginLabels {
+            kind: kind.as_str(),
+            source: crate::metrics::label_of(&attempt.source.kind),
+            outcome,
+        })
+    };
     if let Err(refusal) = throttle::check(
         &limits,
         now,
@@ -269,6 +276,7 @@ pub(crate) fn verify(
             ),
         };
         audit("throttled", format!("{}: {why}", kind.as_str()))?;
+        count("throttled");
         return Ok(Err(err));
     }
 
@@ -280,15 +288,18 @@ pub(crate) fn verify(
                 store::throttle::put_account(tx, id, &AccountThrottle::default())?;
             }
             audit("success", kind.as_str().to_string())?;
+            count("success");
             Ok(Ok(Verified { user, kind, at: now }))
         }
         Outcome::NeedTotp => {
             audit("totp_required", "pin verified; authenticator code missing".into())?;
+            count("totp_required");
             Ok(Err(ServiceError::TotpRequired))
         }
         Outcome::Bad => {
             record_failure(svc, tx, attempt, now, named.as_deref(), account, device, site)?;
             audit("failure", kind.as_str().to_string())?;
+            count("failure");
             Ok(Err(ServiceError::InvalidCredentials))
         }
     }

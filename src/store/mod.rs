@@ -34,10 +34,12 @@ use std::sync::Arc;
 mod durable;
 
 use durable::GroupCommit;
+use prometheus_client::metrics::histogram::Histogram;
 
 use redb::backends::InMemoryBackend;
 use redb::{
-    Database, DatabaseError, ReadTransaction, ReadableDatabase, ReadableTableMetadata, WriteTransaction,
+    Database, DatabaseError, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata,
+    WriteTransaction,
 };
 
 pub use error::StoreError;
@@ -54,6 +56,10 @@ pub struct Store {
     durable: Arc<GroupCommit>,
     /// Counts durable write commits, so a task (the sync's push) can wake on a new write.
     written: Arc<tokio::sync::watch::Sender<u64>>,
+    /// The database file (`None` in memory), for its size.
+    path: Option<Arc<Path>>,
+    /// How long writers wait for their commit to be durable, for the metrics.
+    commit_seconds: Histogram,
 }
 
 impl Store {
@@ -71,7 +77,9 @@ impl Store {
             Err(DatabaseError::DatabaseAlreadyOpen) => return Err(StoreError::InUse(path.to_path_buf())),
             Err(e) => return Err(open_err(e)),
         };
-        Store::migrated(db)
+        let mut store = Store::migrated(db)?;
+        store.path = Some(Arc::from(path));
+        Ok(store)
     }
 
     /// A fresh database in memory, for tests and the demo.
@@ -91,7 +99,20 @@ impl Store {
             db: Arc::new(db),
             durable: Arc::new(GroupCommit::default()),
             written: Arc::new(tokio::sync::watch::channel(0).0),
+            path: None,
+            commit_seconds: Histogram::new(crate::metrics::COMMIT_BUCKETS),
         })
+    }
+
+    /// The database file's size in bytes (`None` in memory or when it cannot be read).
+    pub fn file_size(&self) -> Option<u64> {
+        let path = self.path.as_deref()?;
+        std::fs::metadata(path).ok().map(|m| m.len())
+    }
+
+    /// The histogram of commit waits (seconds), shared with the metrics registry.
+    pub fn commit_seconds(&self) -> Histogram {
+        self.commit_seconds.clone()
     }
 
     /// Changes after each durable write commit (the sync's push wakes on it).
@@ -131,8 +152,10 @@ impl Store {
         let seq = self.durable.begun();
         match f(&tx) {
             Ok(value) => {
+                let started = std::time::Instant::now();
                 tx.commit().map_err(StoreError::from)?;
                 self.durable.wait_durable(seq, || durable::flush(&self.db))?;
+                self.commit_seconds.observe(started.elapsed().as_secs_f64());
                 self.written.send_modify(|n| *n = n.wrapping_add(1));
                 Ok(value)
             }
@@ -192,6 +215,11 @@ impl Store {
     pub fn is_empty_of_users(&self) -> Result<bool, StoreError> {
         self.read_blocking(|tx| Ok(tx.open_table(USERS)?.is_empty()?))
     }
+}
+
+/// A value of the META table by name (what the gateway records about itself, e.g. the last backup).
+pub fn meta_value(tx: &impl ReadTx, key: &str) -> Result<Option<String>, StoreError> {
+    Ok(tx.table(META)?.get(key)?.map(|v| v.value().to_owned()))
 }
 
 fn joined(e: tokio::task::JoinError) -> StoreError {
