@@ -91,7 +91,13 @@ fn a_printer_profile_serve_would_refuse_is_refused_by_config_check_too() {
     serve
         .arg("--config")
         .arg(&file)
-        .args(["serve", "--listen", "127.0.0.1:0", "--kiosk-listen", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--kiosk-listen",
+            "127.0.0.1:0",
+        ])
         .env_remove("SITEGATE_CONFIG");
     let out = serve.output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
