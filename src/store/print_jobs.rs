@@ -44,6 +44,25 @@ pub fn open_jobs(tx: &impl ReadTx) -> Result<Vec<PrintJob>, StoreError> {
     Ok(out)
 }
 
+/// How many jobs the store holds in each state (every state named, zero included).
+pub fn count_by_state(tx: &impl ReadTx) -> Result<[(JobState, u64); 4], StoreError> {
+    let mut counts = [
+        (JobState::Queued, 0),
+        (JobState::Printing, 0),
+        (JobState::Printed, 0),
+        (JobState::Failed, 0),
+    ];
+    let table = tx.table(PRINT_JOBS)?;
+    for row in table.iter()? {
+        let (_, v) = row?;
+        let job: PrintJob = v.value().decode(names::PRINT_JOBS)?;
+        if let Some(c) = counts.iter_mut().find(|(s, _)| *s == job.state) {
+            c.1 += 1;
+        }
+    }
+    Ok(counts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,23 +82,4 @@ mod tests {
         assert_eq!(job.state, JobState::Queued);
         assert_eq!(job.badge().map(|(b, _)| b.as_str()), Some("0123456789"));
     }
-}
-
-/// How many jobs the store holds in each state (every state named, zero included).
-pub fn count_by_state(tx: &impl ReadTx) -> Result<[(JobState, u64); 4], StoreError> {
-    let mut counts = [
-        (JobState::Queued, 0),
-        (JobState::Printing, 0),
-        (JobState::Printed, 0),
-        (JobState::Failed, 0),
-    ];
-    let table = tx.table(PRINT_JOBS)?;
-    for row in table.iter()? {
-        let (_, v) = row?;
-        let job: PrintJob = v.value().decode(names::PRINT_JOBS)?;
-        if let Some(c) = counts.iter_mut().find(|(s, _)| *s == job.state) {
-            c.1 += 1;
-        }
-    }
-    Ok(counts)
 }

@@ -317,7 +317,7 @@ pub(super) fn disk(config: &Config) -> Check {
     };
     let free = st.f_bavail.saturating_mul(st.f_frsize);
     let total = st.f_blocks.saturating_mul(st.f_frsize);
-    let pct = if total > 0 { free * 100 / total } else { 0 };
+    let pct = free.saturating_mul(100).checked_div(total).unwrap_or(0);
     let db = std::fs::metadata(state_dir.join(crate::DB_FILE))
         .map(|m| format!("; database {}", bytes(m.len())))
         .unwrap_or_default();
@@ -348,9 +348,11 @@ pub(super) fn backup(facts: Option<&DoctorFacts>) -> Check {
     let age = (SystemClock.now() - b.at).whole_seconds();
     let place = b.path.as_deref().map(|p| format!(" in {p}")).unwrap_or_default();
     let said = format!("the last backup is {} old ({}){place}", ago(age), stamp(b.at));
-    match age {
-        ..=129_600 => Check::ok(NAME, said),
-        ..=604_800 => Check::warn(NAME, format!("{said}: backups should run daily")),
-        _ => Check::fail(NAME, format!("{said}: backups are not running")),
+    if age <= 129_600 {
+        Check::ok(NAME, said)
+    } else if age <= 604_800 {
+        Check::warn(NAME, format!("{said}: backups should run daily"))
+    } else {
+        Check::fail(NAME, format!("{said}: backups are not running"))
     }
 }
