@@ -200,7 +200,7 @@ fn a_machine_without_emupos_sees_the_printer_test_skipped_in_the_summary() {
         ])
         .env_remove("EMUPOS")
         .env("PYENV_ROOT", no_pyenv.path())
-        .env("SITEGATE_SKIPPED_DIR", notes.path())
+        .env("SKIPPED_CHECKS_DIR", notes.path())
         .output()
         .unwrap();
     assert!(run.status.success(), "{run:?}");
