@@ -47,6 +47,11 @@ fn options(clock: &ManualClock) -> RunOptions {
 }
 
 async fn rig() -> Rig {
+    rig_with(|_| {}).await
+}
+
+/// A rig whose central system is prepared (records, faults) before the gateway starts and joins.
+async fn rig_with(prepare: impl FnOnce(&TestCentral)) -> Rig {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(std::env::var("SYNC_LOG").unwrap_or_else(|_| "sitegate=warn".into()))
         .with_test_writer()
@@ -54,6 +59,7 @@ async fn rig() -> Rig {
     let central = TestCentral::start(TestCentralOptions::default())
         .await
         .expect("central");
+    prepare(&central);
     let clock = ManualClock::new(sitegate::clock::Clock::now(&sitegate::clock::SystemClock));
     let gw = Gateway::start_with(joined_config(&central), options(&clock)).await;
     let (id, pin, _) = gw.admin_session().await;
@@ -136,6 +142,39 @@ impl Rig {
         let c = config.central.clone();
         self.gw = Some(Gateway::start_in(dir, move |cfg| cfg.central = c, options(&self.clock)).await);
         digest
+    }
+
+    /// Stop the gateway, do `between` with its state directory (the gateway is down), start it
+    /// again on the same state.
+    async fn restart_with<T>(&mut self, between: impl FnOnce(&std::path::Path) -> T) -> T {
+        let gw = self.gw.take().expect("running");
+        let config = gw.config.clone();
+        let dir = gw.stop().await;
+        let out = between(&config.state_dir());
+        let c = config.central.clone();
+        self.gw = Some(Gateway::start_in(dir, move |cfg| cfg.central = c, options(&self.clock)).await);
+        out
+    }
+
+    /// The sync's state and dead letters, read from the store (a restart).
+    async fn sync_state(
+        &mut self,
+    ) -> (
+        sitegate::store::sync::SyncState,
+        Vec<sitegate::store::sync::DeadLetter>,
+    ) {
+        self.restart_with(|dir| {
+            let store = sitegate::open_store(dir).expect("store");
+            store
+                .read_blocking(|tx| {
+                    Ok((
+                        sitegate::store::sync::get_state(tx)?,
+                        sitegate::store::sync::list_dead_letters(tx)?,
+                    ))
+                })
+                .expect("read")
+        })
+        .await
     }
 
     async fn assert_same_data(&mut self) {
@@ -549,4 +588,61 @@ async fn a_day_long_outage_then_the_backlog_drains_in_order_with_clocks_an_hour_
         .last()
         .map_or(0, |e| e.seq);
     assert_events_once(&r.central, last);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_epoch_change_between_the_join_and_the_first_page_still_converges() {
+    let mut r = rig_with(|central| {
+        central
+            .put("group", &Uuid::now_v7().to_string(), json!({"name": "Welders"}))
+            .unwrap();
+        // The central data is restored from a backup right after the join: the first pull (no
+        // cursor yet, the join's epoch) meets a new epoch.
+        central
+            .faults()
+            .push(FaultRule::once(Endpoint::Changes, Fault::EpochChange));
+    })
+    .await;
+    r.settle().await;
+    let fired = r.central.snapshot().faults_fired;
+    assert!(fired.iter().any(|f| f.fault == Fault::EpochChange), "{fired:?}");
+    r.assert_same_data().await;
+    let (state, _) = r.sync_state().await;
+    assert_eq!(state.epoch, Some(r.central.epoch()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refetch_answered_in_another_epoch_takes_that_epoch_and_converges() {
+    // A central system that does not check `epoch` without a cursor; its epoch moves between
+    // the join and the first page.
+    let mut r = rig_with(|central| {
+        central.faults().push(FaultRule::once(
+            Endpoint::Changes,
+            Fault::Unavailable { retry_after: 1 },
+        ));
+        central.faults().push(FaultRule {
+            endpoint: Endpoint::Changes,
+            times: 10_000,
+            fault: Fault::EpochUnchecked,
+        });
+    })
+    .await;
+    // The gateway waits out the 503 by its own clock, which stands still until settle moves it.
+    for _ in 0..400 {
+        let fired = r.central.snapshot().faults_fired;
+        if fired.iter().any(|f| matches!(f.fault, Fault::Unavailable { .. })) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let joined_in = r.central.epoch();
+    r.central.bump_epoch();
+    r.central
+        .put("group", &Uuid::now_v7().to_string(), json!({"name": "Welders"}))
+        .unwrap();
+    r.settle().await;
+    let (state, _) = r.sync_state().await;
+    assert_ne!(state.epoch, Some(joined_in));
+    assert_eq!(state.epoch, Some(r.central.epoch()));
+    r.assert_same_data().await;
 }

@@ -219,17 +219,35 @@ async fn a_reordered_page_puts_an_older_version_after_the_newer_one() {
 }
 
 #[tokio::test]
-async fn an_epoch_change_answers_the_first_page_of_a_new_snapshot() {
+async fn an_epoch_change_answers_refetch_with_the_new_epoch_with_or_without_a_cursor() {
     let (central, gw, _) = with_groups(3).await;
     let (_, page) = gw.pull_all(10).await;
     let old = page["epoch"].as_str().unwrap().to_string();
     central
         .faults()
         .push(FaultRule::once(Endpoint::Changes, Fault::EpochChange));
-    let (status, fresh) = gw.changes(&after(&page)).await;
-    assert_eq!(status, 200);
-    assert_ne!(fresh["epoch"].as_str().unwrap(), old);
-    assert_eq!(fresh["epoch"], json!(central.epoch()));
+    let (status, problem) = gw.changes(&after(&page)).await;
+    assert_eq!((status, problem["code"].as_str()), (410, Some("refetch")));
+    let new = central.epoch();
+    assert_ne!(new, old);
+    assert_eq!(problem["epoch"], json!(new));
+
+    // A refetch that still names the old epoch (no cursor) is told the new one too: a 200 page
+    // of another epoch would be refused by the gateway, and it would ask the same forever.
+    let (status, problem) = gw.changes(&format!("epoch={old}")).await;
+    assert_eq!((status, problem["epoch"].as_str()), (410, Some(new.as_str())));
+    central
+        .faults()
+        .push(FaultRule::once(Endpoint::Changes, Fault::EpochChange));
+    let (status, problem) = gw.changes(&format!("epoch={new}")).await;
+    assert_eq!(
+        status, 410,
+        "the fault moved the epoch again, before the first page"
+    );
+    let newest = problem["epoch"].as_str().unwrap().to_string();
+    assert_ne!(newest, new);
+    let (status, fresh) = gw.changes(&format!("epoch={newest}")).await;
+    assert_eq!((status, fresh["epoch"].as_str()), (200, Some(newest.as_str())));
     assert_eq!(fresh["changes"].as_array().unwrap().len(), 3, "everything again");
     assert_eq!(gw.changes(&after(&page)).await.0, 410, "the old cursor is gone");
 }

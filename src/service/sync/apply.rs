@@ -31,6 +31,9 @@ pub struct ApplyContext<'a> {
     pub gateway_key: Option<&'a KeyPair>,
     /// The refetch generation records seen now are marked with.
     pub generation: u64,
+    /// A full refetch of a new epoch is under way: what it lists is the central state, taken
+    /// whatever its version against what the gateway held from the old epoch.
+    pub new_epoch: bool,
     pub now: OffsetDateTime,
 }
 
@@ -177,8 +180,10 @@ pub fn apply_changes(
         let known = store::sync::get_central(tx, &raw.kind, &raw.id)?;
         if let Some(mut entry) = known.clone()
             && raw.version <= entry.version
+            && !(ctx.new_epoch && entry.generation != ctx.generation)
         {
-            if raw.version == entry.version && entry.generation != ctx.generation {
+            // Listed, so seen by a refetch (and not swept), even when older than what is held.
+            if entry.generation != ctx.generation {
                 entry.generation = ctx.generation;
                 store::sync::put_central(tx, &raw.kind, &raw.id, &entry)?;
             }

@@ -8,4 +8,6 @@ pub mod join;
 pub mod lease;
 pub mod outgoing;
 pub mod status;
+#[cfg(test)]
+mod tests;
 pub mod worker;

@@ -300,6 +300,28 @@ async fn cycle(
             () = shutdown.clone().wait() => return Ok(Cycle::Stop),
         };
         match page {
+            // A refetch answered in another epoch than it named (a central system that does not
+            // answer 410 there): take that epoch and ask again in it, after backoff. Nothing of
+            // this page is applied, and an epoch held before is not taken up again: the page
+            // may be a replay.
+            Ok(page)
+                if asked.is_none()
+                    && asked_epoch.as_ref().is_some_and(|e| e != &page.epoch)
+                    && (1..=128).contains(&page.epoch.len())
+                    && !state.past_epochs.contains(&page.epoch) =>
+            {
+                svc.begin_refetch(Some(page.epoch.clone()))
+                    .await
+                    .map_err(local("pull"))?;
+                let asked_epoch = asked_epoch.unwrap_or_default();
+                return Err((
+                    "pull",
+                    CentralError::BadAnswer(format!(
+                        "a full refetch in epoch {asked_epoch:?} was answered in epoch {:?}; asking again in that epoch",
+                        page.epoch
+                    )),
+                ));
+            }
             Ok(page) => {
                 let report = svc
                     .apply_central_page(asked, asked_epoch, page, pair.clone())

@@ -71,9 +71,14 @@ pub enum Fault {
     /// changes: an older version of a record follows its newer one in the page (the page's
     /// first record that has one); versions still tell which is newest.
     Reorder,
-    /// changes: the central epoch changes first; the answer is the first page of the new
-    /// epoch's full snapshot (200, `epoch` differs from the one asked with).
+    /// changes: the central epoch changes first (a restore or re-seed), then the request is
+    /// answered as usual: 410 `refetch` with the new epoch when it named an epoch (with or
+    /// without a cursor), the new epoch's first snapshot page when it named none.
     EpochChange,
+    /// changes: a request with no cursor is answered with the current epoch's snapshot (200)
+    /// whatever `epoch` it named, as a central system that checks `epoch` only with a cursor
+    /// would; with a cursor, the usual rules.
+    EpochUnchecked,
     /// changes: a change of kind `spaceship` is added at the front of the page.
     UnknownKind,
     /// changes: a user that fails validation is added at the front of the page (not stored).
@@ -106,6 +111,7 @@ impl Fault {
             | Fault::OverlapPage { .. }
             | Fault::Reorder
             | Fault::EpochChange
+            | Fault::EpochUnchecked
             | Fault::UnknownKind
             | Fault::InvalidRecord { .. }
             | Fault::CursorBackwards
