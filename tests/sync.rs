@@ -646,3 +646,33 @@ async fn a_refetch_answered_in_another_epoch_takes_that_epoch_and_converges() {
     assert_eq!(state.epoch, Some(r.central.epoch()));
     r.assert_same_data().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credential_withdrawn_centrally_no_longer_signs_in() {
+    let r = rig().await;
+    r.central
+        .put("user", "C100000000009", user_record(9, &[]))
+        .unwrap();
+    r.central
+        .set_credential("C100000000009", Some("493817"), None)
+        .unwrap();
+    r.settle().await;
+    let sign_in = || {
+        r.gw().post(
+            "/api/auth/sign-in",
+            None,
+            json!({"user_id": "C100000000009", "pin": "493817"}),
+        )
+    };
+    let (s, body) = sign_in().await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    // Both none: a tombstone of the credential.
+    r.central.set_credential("C100000000009", None, None).unwrap();
+    r.settle().await;
+    let (s, body) = sign_in().await;
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "the withdrawn PIN is refused: {body}"
+    );
+}
