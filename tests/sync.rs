@@ -676,3 +676,46 @@ async fn a_credential_withdrawn_centrally_no_longer_signs_in() {
         "the withdrawn PIN is refused: {body}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_restored_from_a_backup_dead_letters_the_numbers_it_reuses() {
+    let mut r = rig().await;
+    r.settle().await;
+    let backup = r
+        .restart_with(|dir| {
+            let copy = dir.with_file_name("backup.redb");
+            std::fs::copy(dir.join("sitegate.redb"), &copy).unwrap();
+            copy
+        })
+        .await;
+    let kept = r.site_user(1).await;
+    r.settle().await;
+    let before = r
+        .central
+        .snapshot()
+        .gateways
+        .values()
+        .next()
+        .unwrap()
+        .events
+        .clone();
+    // The box comes back from that backup: its next events reuse sequence numbers the central
+    // system already holds, with other event IDs.
+    r.restart_with(|dir| std::fs::copy(&backup, dir.join("sitegate.redb")).unwrap())
+        .await;
+    r.site_user(2).await;
+    r.settle().await;
+    let snap = r.central.snapshot();
+    let gw = snap.gateways.values().next().unwrap();
+    assert_eq!(gw.events, before, "what the central system held is untouched");
+    assert!(gw.users.contains_key(&kept.replace('-', "")));
+    let (_, dead) = r.sync_state().await;
+    assert!(!dead.is_empty(), "the reused numbers are dead letters");
+    for letter in &dead {
+        assert!(
+            letter.reason.starts_with("HTTP 409") && letter.reason.contains("restored from a backup"),
+            "{}",
+            letter.reason
+        );
+    }
+}

@@ -84,7 +84,8 @@ async fn a_stalled_answer_comes_late_or_never_but_the_work_is_done() {
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    let body = json!({"gateway_id": gw.id, "events": [user_created(1, "ABCDEFGHJK", "Ana")]});
+    let ana = user_created(1, "ABCDEFGHJK", "Ana");
+    let body = json!({"gateway_id": gw.id, "events": [ana.clone()]});
     let sent = quick
         .post(format!("{}/v1/events", central.url()))
         .bearer_auth(&gw.credential)
@@ -101,7 +102,7 @@ async fn a_stalled_answer_comes_late_or_never_but_the_work_is_done() {
         1,
         "folded all the same"
     );
-    let (_, again) = gw.push(vec![user_created(1, "ABCDEFGHJK", "Ana")]).await;
+    let (_, again) = gw.push(vec![ana]).await;
     assert_eq!(again["results"][0]["outcome"], "duplicate");
 
     central.faults().push(FaultRule::once(
@@ -343,7 +344,7 @@ async fn one_event_of_a_batch_is_rejected_by_seq_or_position_and_the_rest_accept
         },
     ));
     let batch: Vec<Value> = (1..=3).map(|s| event(s, "class.check_in", json!({}))).collect();
-    let (_, answer) = gw.push(batch).await;
+    let (_, answer) = gw.push(batch.clone()).await;
     let outcomes: Vec<&str> = answer["results"]
         .as_array()
         .unwrap()
@@ -366,16 +367,42 @@ async fn one_event_of_a_batch_is_rejected_by_seq_or_position_and_the_rest_accept
         .await;
     assert_eq!(answer["results"][0]["outcome"], "rejected");
     assert_eq!(answer["results"][1]["outcome"], "accepted");
-    let (_, resent) = gw.push(vec![event(2, "class.check_in", json!({}))]).await;
-    assert_eq!(
-        resent["results"][0]["outcome"], "rejected",
-        "a rejection is final"
-    );
-
     let snap = central.snapshot();
     let mine = &snap.gateways[&gw.id.to_string()];
     assert_eq!(mine.events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 3, 5]);
     assert_eq!(mine.rejected.iter().map(|r| r.seq).collect::<Vec<_>>(), [2, 4]);
+
+    // Staff retry the dead letter: the same event comes again and is judged anew. The fault
+    // plan rejects it once more, then lets it through.
+    let retried = batch[1].clone();
+    central.faults().push(FaultRule::once(
+        Endpoint::Events,
+        Fault::RejectEvent {
+            seq: Some(2),
+            index: None,
+            reason: "still no such class".into(),
+        },
+    ));
+    let (_, again) = gw.push(vec![retried.clone()]).await;
+    assert_eq!(
+        (
+            again["results"][0]["outcome"].as_str(),
+            again["results"][0]["reason"].as_str()
+        ),
+        (Some("rejected"), Some("still no such class"))
+    );
+    let (_, fixed) = gw.push(vec![retried]).await;
+    assert_eq!(
+        fixed["results"][0]["outcome"], "accepted",
+        "a rejection is not final"
+    );
+    let snap = central.snapshot();
+    let mine = &snap.gateways[&gw.id.to_string()];
+    assert_eq!(
+        mine.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 5]
+    );
+    assert_eq!(mine.rejected.iter().map(|r| r.seq).collect::<Vec<_>>(), [4]);
 }
 
 #[tokio::test]

@@ -93,6 +93,7 @@ fn changes() {}
     security(("gateway_credential" = [])), responses(
     (status = 200, body = EventResults),
     (status = 401, body = CentralProblem, content_type = "application/problem+json"),
+    (status = 409, body = CentralProblem, content_type = "application/problem+json", description = "A `seq` already received with another `event_id` (`conflict`): the gateway's database was probably restored and reuses numbers"),
     (status = 413, body = CentralProblem, content_type = "application/problem+json"),
     (status = 422, body = CentralProblem, content_type = "application/problem+json", description = "The batch as a whole is malformed"),
     (status = 503, body = CentralProblem, content_type = "application/problem+json", description = "With `Retry-After`"),

@@ -3,7 +3,8 @@
 //! - Every call but join needs `Authorization: Bearer <credential>`; otherwise 401
 //!   `unauthorized`. Errors are problem+json [`CentralProblem`]s: `unauthorized` (401),
 //!   `refetch` (410, with the current `epoch`), `invalid` (422: a malformed body, query or
-//!   cursor), `not_found` (404), `too_large` (413), `internal` (500), `unavailable` (503).
+//!   cursor), `not_found` (404), `conflict` (409: a `seq` reused with another `event_id`),
+//!   `too_large` (413), `internal` (500), `unavailable` (503).
 //! - Every answer carries `server_time`: the central clock plus its configured skew.
 //! - `GET /v1/changes`: `limit` 1 to 1000 (default 500), `wait` 0 to 30 seconds. An `epoch` that
 //!   is not the current one answers 410 `refetch`, with or without a cursor; so does a cursor
@@ -44,6 +45,7 @@ impl From<Refusal> for Answer {
             Refusal::Unauthorized(why) => Answer::problem(StatusCode::UNAUTHORIZED, "unauthorized", why),
             Refusal::Invalid(why) => Answer::problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid", why),
             Refusal::NotFound(why) => Answer::problem(StatusCode::NOT_FOUND, "not_found", why),
+            Refusal::Conflict(why) => Answer::problem(StatusCode::CONFLICT, "conflict", why),
         }
     }
 }
@@ -147,7 +149,7 @@ pub async fn events(State(shared): Ctx, headers: HeaderMap, body: Bytes) -> Resp
             _ => None,
         };
         let now = shared.now();
-        let results = shared.change(|s| s.fold_events(&gw, &batch.events, forced, now));
+        let results = shared.change(|s| s.fold_events(&gw, &batch.events, forced, now))?;
         Ok(Answer::json(
             StatusCode::OK,
             &EventResults {

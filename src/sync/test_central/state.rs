@@ -72,7 +72,8 @@ pub struct StoredEvent {
 pub struct GatewayEvents {
     /// Accepted events by seq, each once.
     pub accepted: BTreeMap<u64, StoredEvent>,
-    /// Rejected events by seq, with the reason.
+    /// Rejected events by seq, with the reason; judged again when sent again (and dropped from
+    /// here once accepted).
     pub rejected: BTreeMap<u64, String>,
     /// Repeats answered `duplicate`.
     pub duplicates: u64,
