@@ -177,6 +177,18 @@ impl Rig {
         .await
     }
 
+    /// Move the clock on (backoff passes) until `done` holds of the central system.
+    async fn wait_for(&self, what: &str, done: impl Fn(&TestCentral) -> bool) {
+        for _ in 0..300 {
+            if done(&self.central) {
+                return;
+            }
+            self.clock.advance(time::Duration::minutes(6));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("never: {what}");
+    }
+
     async fn assert_same_data(&mut self) {
         let central = self.central.snapshot();
         let (here, users) = self.gateway_digest().await;
@@ -718,4 +730,98 @@ async fn a_gateway_restored_from_a_backup_dead_letters_the_numbers_it_reuses() {
             letter.reason
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_give_back_that_fails_is_sent_again() {
+    let r = rig().await;
+    let link = Uuid::now_v7();
+    let mut record = json!({"token": "givebackgivebackgiveback01", "name": "Contractors", "cap": 20,
+                            "active": true, "created_at": "2026-11-01T08:00:00Z"});
+    r.central.put("link", &link.to_string(), record.clone()).unwrap();
+    let granted = move |c: &TestCentral| {
+        c.snapshot()
+            .leases
+            .iter()
+            .find(|l| l.link_id == link)
+            .map(|l| l.granted)
+    };
+    r.wait_for("the gateway holds slots", |c| granted(c) == Some(10))
+        .await;
+    // The link closes centrally; the first give-back fails.
+    r.central
+        .faults()
+        .push(FaultRule::once(Endpoint::Leases, Fault::ServerError));
+    record["active"] = json!(false);
+    r.central.put("link", &link.to_string(), record).unwrap();
+    r.wait_for("the unused slots are back", |c| granted(c) == Some(0))
+        .await;
+    let fired = r.central.snapshot().faults_fired;
+    assert!(
+        fired
+            .iter()
+            .any(|f| f.endpoint == Endpoint::Leases && f.fault == Fault::ServerError),
+        "{fired:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_lease_request_does_not_stop_the_pull() {
+    let mut r = rig().await;
+    let link = Uuid::now_v7();
+    r.central
+        .put(
+            "link",
+            &link.to_string(),
+            json!({"token": "refusedrefusedrefused0123", "name": "Visitors", "cap": 20,
+                   "active": true, "created_at": "2026-11-01T08:00:00Z"}),
+        )
+        .unwrap();
+    r.central.faults().push(FaultRule {
+        endpoint: Endpoint::Leases,
+        times: 10_000,
+        fault: Fault::Status { status: 403 },
+    });
+    r.wait_for("a lease request", |c| {
+        c.snapshot()
+            .faults_fired
+            .iter()
+            .any(|f| f.endpoint == Endpoint::Leases)
+    })
+    .await;
+    // Every lease request is refused; central changes still arrive.
+    let group = Uuid::now_v7();
+    r.central
+        .put("group", &group.to_string(), json!({"name": "Riggers"}))
+        .unwrap();
+    r.settle().await;
+    let (state, _) = r.sync_state().await;
+    let fault = state.last_error.expect("the lease error is shown");
+    assert_eq!(fault.during, "lease");
+    assert!(fault.message.contains("HTTP 403"), "{}", fault.message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_answering_403_to_a_push_dead_letters_nothing() {
+    let mut r = rig().await;
+    r.settle().await;
+    r.central.faults().push(FaultRule {
+        endpoint: Endpoint::Events,
+        times: 4,
+        fault: Fault::Status { status: 403 },
+    });
+    let site = r.site_user(1).await;
+    r.settle().await;
+    let snap = r.central.snapshot();
+    let gw = snap.gateways.values().next().unwrap();
+    assert!(
+        gw.users.contains_key(&site.replace('-', "")),
+        "the event went through once the proxy let it: {:?}",
+        gw.users
+    );
+    let (state, dead) = r.sync_state().await;
+    assert!(dead.is_empty(), "{dead:?}");
+    let fault = state.last_error.expect("the push error is shown");
+    assert_eq!(fault.during, "push");
+    assert!(fault.message.contains("stay queued"), "{}", fault.message);
 }

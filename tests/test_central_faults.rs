@@ -406,6 +406,18 @@ async fn one_event_of_a_batch_is_rejected_by_seq_or_position_and_the_rest_accept
 }
 
 #[tokio::test]
+async fn a_status_fault_answers_that_status_and_does_nothing() {
+    let central = central().await;
+    let gw = Gw::join(&central).await;
+    central
+        .faults()
+        .push(FaultRule::once(Endpoint::Events, Fault::Status { status: 403 }));
+    let (status, problem) = gw.push(vec![event(1, "x", json!({}))]).await;
+    assert_eq!((status, problem["code"].as_str()), (403, Some("fault")));
+    assert!(central.snapshot().gateways[&gw.id.to_string()].events.is_empty());
+}
+
+#[tokio::test]
 async fn faults_pushed_over_http_spoil_the_next_request() {
     let (central, gw, _) = with_groups(1).await;
     let rule = json!({"endpoint": "changes", "fault": {"type": "unavailable", "retry_after": 3}});

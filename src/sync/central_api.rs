@@ -92,6 +92,7 @@ fn changes() {}
 #[utoipa::path(post, path = "/v1/events", tag = "sync", request_body = EventBatch,
     security(("gateway_credential" = [])), responses(
     (status = 200, body = EventResults),
+    (status = 400, body = CentralProblem, content_type = "application/problem+json", description = "The batch as a whole is malformed"),
     (status = 401, body = CentralProblem, content_type = "application/problem+json"),
     (status = 409, body = CentralProblem, content_type = "application/problem+json", description = "A `seq` already received with another `event_id` (`conflict`): the gateway's database was probably restored and reuses numbers"),
     (status = 413, body = CentralProblem, content_type = "application/problem+json"),

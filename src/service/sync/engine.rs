@@ -256,7 +256,7 @@ impl Services {
         self.record_push(vec![event], results).await.map(|_| ())
     }
 
-    /// Lease requests due now (give-backs are written first).
+    /// Lease requests due now (give-backs included).
     pub async fn lease_requests(&self) -> ServiceResult<Vec<LeaseRequest>> {
         let svc = self.clone();
         self.store

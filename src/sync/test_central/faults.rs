@@ -49,6 +49,9 @@ pub enum Fault {
     Unavailable { retry_after: u32 },
     /// 401 `unauthorized` even with a good credential; nothing is done.
     Unauthorized,
+    /// This HTTP status (e.g. 403 or 404 from a proxy in front of the central system) with a
+    /// problem body, `code` `fault`; nothing is done.
+    Status { status: u16 },
     /// The work is done, the answer held `millis`; then sent, or with `drop` the connection is
     /// closed without an answer.
     Stall {
@@ -277,6 +280,11 @@ impl Answer {
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "the credential is not accepted",
+            )),
+            Fault::Status { status } => Some(Answer::problem(
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                "fault",
+                "the test central's fault plan",
             )),
             _ => None,
         }
