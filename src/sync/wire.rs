@@ -173,7 +173,11 @@ pub struct WireUser {
     /// form or canonical), which stays valid on that site (badge, typed ID).
     #[serde(default)]
     pub gateway_user_id: Option<String>,
+    /// 1 to 100 characters.
+    #[schema(min_length = 1)]
     pub given_name: String,
+    /// 1 to 100 characters: never empty.
+    #[schema(min_length = 1)]
     pub family_name: String,
     #[serde(default)]
     pub email: Option<String>,
@@ -290,7 +294,8 @@ pub struct WireClass {
     pub module_ids: Vec<Uuid>,
     #[serde(default)]
     pub site_id: Option<Uuid>,
-    #[serde(default)]
+    /// 1 to 64 characters.
+    #[schema(min_length = 1)]
     pub room: String,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -298,8 +303,8 @@ pub struct WireClass {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub ends_at: OffsetDateTime,
-    /// Users' central IDs.
-    #[serde(default)]
+    /// Users' central IDs, 1 to 10.
+    #[schema(min_items = 1)]
     pub instructors: Vec<String>,
     /// Users' central IDs.
     #[serde(default)]
