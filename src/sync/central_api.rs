@@ -61,7 +61,7 @@ pub fn document_json() -> String {
 /// Join a site with a one-time site token; the answer carries the gateway's credential.
 #[utoipa::path(post, path = "/v1/gateways/join", tag = "sync", request_body = JoinRequest, responses(
     (status = 200, body = JoinAnswer, description = "Joined. The token is spent."),
-    (status = 401, body = CentralProblem, content_type = "application/problem+json", description = "Unknown or spent site token (`unauthorized`)"),
+    (status = 401, body = CentralProblem, content_type = "application/problem+json", description = "Unknown, expired or spent site token (`unauthorized`)"),
     (status = 422, body = CentralProblem, content_type = "application/problem+json", description = "A field is malformed (`invalid`)"),
     (status = 503, body = CentralProblem, content_type = "application/problem+json"),
 ))]

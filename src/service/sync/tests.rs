@@ -1,4 +1,4 @@
-//! The sync's use cases on an in-memory store: a refetch across an epoch change, records whose version went down in a new epoch, credentials withdrawn centrally and site edits laid back over pulled classes and users.
+//! The sync's use cases on an in-memory store: a refetch across an epoch change, records whose version went down in a new epoch, credentials withdrawn centrally, site edits laid back over pulled classes and users, and a site token refused at join.
 
 use std::sync::Arc;
 
@@ -387,4 +387,42 @@ async fn site_edits_of_central_classes_and_users_survive_newer_pulled_versions()
     assert_eq!((e.room.as_str(), e.state), ("Yard", ClassState::Scheduled));
     assert!(u.groups.contains(&group), "the unit added on site stays");
     assert_eq!(u.employer.as_deref(), Some("Nordic Steel"));
+}
+
+#[tokio::test]
+async fn a_refused_site_token_is_named_as_such_at_join() {
+    use super::join::JoinInput;
+    use crate::sync::credential::Trust;
+    use crate::sync::test_central::{TestCentral, TestCentralOptions};
+
+    let central = TestCentral::start(TestCentralOptions::default()).await.unwrap();
+    let svc = services();
+    let dir = tempfile::tempdir().unwrap();
+    let input = |token: &str| JoinInput {
+        url: central.url(),
+        site_token: token.into(),
+        trust: Trust {
+            ca_pem: None,
+            fingerprint: central.fingerprint(),
+        },
+    };
+    let wrong = svc
+        .join_central(Actor::Cli, dir.path(), input("not-a-site-token"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(wrong.contains("refused the site token"), "{wrong}");
+    assert!(!wrong.contains("credential"), "not about a credential: {wrong}");
+
+    let token = central.site_token();
+    svc.join_central(Actor::Cli, dir.path(), input(&token))
+        .await
+        .unwrap();
+    svc.leave_central(Actor::Cli, dir.path()).await.unwrap();
+    let spent = svc
+        .join_central(Actor::Cli, dir.path(), input(&token))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(spent.contains("refused the site token (used already"), "{spent}");
 }
