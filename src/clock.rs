@@ -1,4 +1,4 @@
-//! The clock: the only place that reads wall-clock time. Tests use `ManualClock`.
+//! The clock: the only place that reads wall-clock time (tests use `ManualClock`), and how a time is written as text (RFC 3339).
 
 use std::sync::{Arc, Mutex};
 
@@ -47,3 +47,25 @@ impl Clock for ManualClock {
 
 /// A shared clock handle.
 pub type SharedClock = Arc<dyn Clock>;
+
+/// A time as RFC 3339 text (`2026-11-25T08:12:00Z`), the form every time takes on the wire. A
+/// time put straight into `json!` would not be: the `time` crate writes it as a list of integers.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_written_as_rfc3339_text() {
+        let t = time::macros::datetime!(2026-11-25 08:12 UTC);
+        assert_eq!(rfc3339(t), "2026-11-25T08:12:00Z");
+        assert!(
+            serde_json::json!({ "at": t })["at"].is_array(),
+            "why the helper exists"
+        );
+    }
+}

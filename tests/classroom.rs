@@ -738,6 +738,44 @@ async fn closing_records_outcomes_completes_training_and_exports_csv() {
     let outcomes = events.iter().filter(|e| e.kind == "class.outcome").count();
     assert_eq!(outcomes, 3);
     assert!(events.iter().any(|e| e.kind == "class.closed"));
+    // Every time in those payloads is RFC 3339 text, as on the rest of the wire. (Closing
+    // checks people out without a class.check_out event; the auto check-out test reads one.)
+    let times = [
+        ("class.opened", "opened_at"),
+        ("class.check_in", "at"),
+        ("class.outcome", "checked_in_at"),
+        ("class.outcome", "checked_out_at"),
+        ("class.closed", "closed_at"),
+    ];
+    for (kind, field) in times {
+        let of_kind: Vec<_> = events.iter().filter(|e| e.kind == kind).collect();
+        assert!(!of_kind.is_empty(), "no {kind} event");
+        for e in of_kind {
+            assert_rfc3339_or_null(&e.payload[field], kind, field);
+        }
+    }
+    let attended = events
+        .iter()
+        .find(|e| e.kind == "class.outcome" && e.payload["outcome"] == "attended")
+        .unwrap();
+    assert!(
+        attended.payload["checked_in_at"].is_string(),
+        "{}",
+        attended.payload
+    );
+}
+
+/// An event's time field: RFC 3339 text (or null where the field is optional), never the `time`
+/// crate's list of integers.
+fn assert_rfc3339_or_null(v: &Value, kind: &str, field: &str) {
+    if v.is_null() {
+        return;
+    }
+    let text = v
+        .as_str()
+        .unwrap_or_else(|| panic!("{kind}.{field} is not text: {v}"));
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|e| panic!("{kind}.{field} {text:?} is not RFC 3339: {e}"));
 }
 
 impl Setup {
@@ -886,7 +924,19 @@ async fn auto_check_out_after_n_hours_is_flagged_auto() {
             .any(|e| e["kind"] == "checked_out" && e["auto"] == true),
         "{user}"
     );
-    gw.stop().await;
+    let dir = gw.stop().await;
+    let store = sitegate::store::Store::open(&dir.path().join("state/sitegate.redb")).unwrap();
+    let events = store
+        .read_blocking(|tx| sitegate::store::outbox::list_events(tx, 0, 1000))
+        .unwrap();
+    let auto = events
+        .iter()
+        .find(|e| e.kind == "class.check_out" && e.payload["auto"] == true)
+        .expect("an automatic check-out event");
+    assert_eq!(
+        auto.payload["at"], "2026-11-25T10:55:00Z",
+        "RFC 3339, at the due time"
+    );
 }
 
 #[tokio::test]

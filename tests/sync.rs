@@ -47,6 +47,11 @@ fn options(clock: &ManualClock) -> RunOptions {
 }
 
 async fn rig() -> Rig {
+    rig_with(|_| {}).await
+}
+
+/// A rig whose central system is prepared (records, faults) before the gateway starts and joins.
+async fn rig_with(prepare: impl FnOnce(&TestCentral)) -> Rig {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(std::env::var("SYNC_LOG").unwrap_or_else(|_| "sitegate=warn".into()))
         .with_test_writer()
@@ -54,6 +59,7 @@ async fn rig() -> Rig {
     let central = TestCentral::start(TestCentralOptions::default())
         .await
         .expect("central");
+    prepare(&central);
     let clock = ManualClock::new(sitegate::clock::Clock::now(&sitegate::clock::SystemClock));
     let gw = Gateway::start_with(joined_config(&central), options(&clock)).await;
     let (id, pin, _) = gw.admin_session().await;
@@ -136,6 +142,51 @@ impl Rig {
         let c = config.central.clone();
         self.gw = Some(Gateway::start_in(dir, move |cfg| cfg.central = c, options(&self.clock)).await);
         digest
+    }
+
+    /// Stop the gateway, do `between` with its state directory (the gateway is down), start it
+    /// again on the same state.
+    async fn restart_with<T>(&mut self, between: impl FnOnce(&std::path::Path) -> T) -> T {
+        let gw = self.gw.take().expect("running");
+        let config = gw.config.clone();
+        let dir = gw.stop().await;
+        let out = between(&config.state_dir());
+        let c = config.central.clone();
+        self.gw = Some(Gateway::start_in(dir, move |cfg| cfg.central = c, options(&self.clock)).await);
+        out
+    }
+
+    /// The sync's state and dead letters, read from the store (a restart).
+    async fn sync_state(
+        &mut self,
+    ) -> (
+        sitegate::store::sync::SyncState,
+        Vec<sitegate::store::sync::DeadLetter>,
+    ) {
+        self.restart_with(|dir| {
+            let store = sitegate::open_store(dir).expect("store");
+            store
+                .read_blocking(|tx| {
+                    Ok((
+                        sitegate::store::sync::get_state(tx)?,
+                        sitegate::store::sync::list_dead_letters(tx)?,
+                    ))
+                })
+                .expect("read")
+        })
+        .await
+    }
+
+    /// Move the clock on (backoff passes) until `done` holds of the central system.
+    async fn wait_for(&self, what: &str, done: impl Fn(&TestCentral) -> bool) {
+        for _ in 0..300 {
+            if done(&self.central) {
+                return;
+            }
+            self.clock.advance(time::Duration::minutes(6));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("never: {what}");
     }
 
     async fn assert_same_data(&mut self) {
@@ -549,4 +600,228 @@ async fn a_day_long_outage_then_the_backlog_drains_in_order_with_clocks_an_hour_
         .last()
         .map_or(0, |e| e.seq);
     assert_events_once(&r.central, last);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_epoch_change_between_the_join_and_the_first_page_still_converges() {
+    let mut r = rig_with(|central| {
+        central
+            .put("group", &Uuid::now_v7().to_string(), json!({"name": "Welders"}))
+            .unwrap();
+        // The central data is restored from a backup right after the join: the first pull (no
+        // cursor yet, the join's epoch) meets a new epoch.
+        central
+            .faults()
+            .push(FaultRule::once(Endpoint::Changes, Fault::EpochChange));
+    })
+    .await;
+    r.settle().await;
+    let fired = r.central.snapshot().faults_fired;
+    assert!(fired.iter().any(|f| f.fault == Fault::EpochChange), "{fired:?}");
+    r.assert_same_data().await;
+    let (state, _) = r.sync_state().await;
+    assert_eq!(state.epoch, Some(r.central.epoch()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refetch_answered_in_another_epoch_takes_that_epoch_and_converges() {
+    // A central system that does not check `epoch` without a cursor; its epoch moves between
+    // the join and the first page.
+    let mut r = rig_with(|central| {
+        central.faults().push(FaultRule::once(
+            Endpoint::Changes,
+            Fault::Unavailable { retry_after: 1 },
+        ));
+        central.faults().push(FaultRule {
+            endpoint: Endpoint::Changes,
+            times: 10_000,
+            fault: Fault::EpochUnchecked,
+        });
+    })
+    .await;
+    // The gateway waits out the 503 by its own clock, which stands still until settle moves it.
+    for _ in 0..400 {
+        let fired = r.central.snapshot().faults_fired;
+        if fired.iter().any(|f| matches!(f.fault, Fault::Unavailable { .. })) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let joined_in = r.central.epoch();
+    r.central.bump_epoch();
+    r.central
+        .put("group", &Uuid::now_v7().to_string(), json!({"name": "Welders"}))
+        .unwrap();
+    r.settle().await;
+    let (state, _) = r.sync_state().await;
+    assert_ne!(state.epoch, Some(joined_in));
+    assert_eq!(state.epoch, Some(r.central.epoch()));
+    r.assert_same_data().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_credential_withdrawn_centrally_no_longer_signs_in() {
+    let r = rig().await;
+    r.central
+        .put("user", "C100000000009", user_record(9, &[]))
+        .unwrap();
+    r.central
+        .set_credential("C100000000009", Some("493817"), None)
+        .unwrap();
+    r.settle().await;
+    let sign_in = || {
+        r.gw().post(
+            "/api/auth/sign-in",
+            None,
+            json!({"user_id": "C100000000009", "pin": "493817"}),
+        )
+    };
+    let (s, body) = sign_in().await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    // Both none: a tombstone of the credential.
+    r.central.set_credential("C100000000009", None, None).unwrap();
+    r.settle().await;
+    let (s, body) = sign_in().await;
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "the withdrawn PIN is refused: {body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gateway_restored_from_a_backup_dead_letters_the_numbers_it_reuses() {
+    let mut r = rig().await;
+    r.settle().await;
+    let backup = r
+        .restart_with(|dir| {
+            let copy = dir.with_file_name("backup.redb");
+            std::fs::copy(dir.join("sitegate.redb"), &copy).unwrap();
+            copy
+        })
+        .await;
+    let kept = r.site_user(1).await;
+    r.settle().await;
+    let before = r
+        .central
+        .snapshot()
+        .gateways
+        .values()
+        .next()
+        .unwrap()
+        .events
+        .clone();
+    // The box comes back from that backup: its next events reuse sequence numbers the central
+    // system already holds, with other event IDs.
+    r.restart_with(|dir| std::fs::copy(&backup, dir.join("sitegate.redb")).unwrap())
+        .await;
+    r.site_user(2).await;
+    r.settle().await;
+    let snap = r.central.snapshot();
+    let gw = snap.gateways.values().next().unwrap();
+    assert_eq!(gw.events, before, "what the central system held is untouched");
+    assert!(gw.users.contains_key(&kept.replace('-', "")));
+    let (_, dead) = r.sync_state().await;
+    assert!(!dead.is_empty(), "the reused numbers are dead letters");
+    for letter in &dead {
+        assert!(
+            letter.reason.starts_with("HTTP 409") && letter.reason.contains("restored from a backup"),
+            "{}",
+            letter.reason
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_give_back_that_fails_is_sent_again() {
+    let r = rig().await;
+    let link = Uuid::now_v7();
+    let mut record = json!({"token": "givebackgivebackgiveback01", "name": "Contractors", "cap": 20,
+                            "active": true, "created_at": "2026-11-01T08:00:00Z"});
+    r.central.put("link", &link.to_string(), record.clone()).unwrap();
+    let granted = move |c: &TestCentral| {
+        c.snapshot()
+            .leases
+            .iter()
+            .find(|l| l.link_id == link)
+            .map(|l| l.granted)
+    };
+    r.wait_for("the gateway holds slots", |c| granted(c) == Some(10))
+        .await;
+    // The link closes centrally; the first give-back fails.
+    r.central
+        .faults()
+        .push(FaultRule::once(Endpoint::Leases, Fault::ServerError));
+    record["active"] = json!(false);
+    r.central.put("link", &link.to_string(), record).unwrap();
+    r.wait_for("the unused slots are back", |c| granted(c) == Some(0))
+        .await;
+    let fired = r.central.snapshot().faults_fired;
+    assert!(
+        fired
+            .iter()
+            .any(|f| f.endpoint == Endpoint::Leases && f.fault == Fault::ServerError),
+        "{fired:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_lease_request_does_not_stop_the_pull() {
+    let mut r = rig().await;
+    let link = Uuid::now_v7();
+    r.central
+        .put(
+            "link",
+            &link.to_string(),
+            json!({"token": "refusedrefusedrefused0123", "name": "Visitors", "cap": 20,
+                   "active": true, "created_at": "2026-11-01T08:00:00Z"}),
+        )
+        .unwrap();
+    r.central.faults().push(FaultRule {
+        endpoint: Endpoint::Leases,
+        times: 10_000,
+        fault: Fault::Status { status: 403 },
+    });
+    r.wait_for("a lease request", |c| {
+        c.snapshot()
+            .faults_fired
+            .iter()
+            .any(|f| f.endpoint == Endpoint::Leases)
+    })
+    .await;
+    // Every lease request is refused; central changes still arrive.
+    let group = Uuid::now_v7();
+    r.central
+        .put("group", &group.to_string(), json!({"name": "Riggers"}))
+        .unwrap();
+    r.settle().await;
+    let (state, _) = r.sync_state().await;
+    let fault = state.last_error.expect("the lease error is shown");
+    assert_eq!(fault.during, "lease");
+    assert!(fault.message.contains("HTTP 403"), "{}", fault.message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_answering_403_to_a_push_dead_letters_nothing() {
+    let mut r = rig().await;
+    r.settle().await;
+    r.central.faults().push(FaultRule {
+        endpoint: Endpoint::Events,
+        times: 4,
+        fault: Fault::Status { status: 403 },
+    });
+    let site = r.site_user(1).await;
+    r.settle().await;
+    let snap = r.central.snapshot();
+    let gw = snap.gateways.values().next().unwrap();
+    assert!(
+        gw.users.contains_key(&site.replace('-', "")),
+        "the event went through once the proxy let it: {:?}",
+        gw.users
+    );
+    let (state, dead) = r.sync_state().await;
+    assert!(dead.is_empty(), "{dead:?}");
+    let fault = state.last_error.expect("the push error is shown");
+    assert_eq!(fault.during, "push");
+    assert!(fault.message.contains("stay queued"), "{}", fault.message);
 }

@@ -590,3 +590,74 @@ async fn the_state_file_keeps_records_tokens_gateways_and_the_certificate_across
         .unwrap();
     assert_eq!(reuse.status(), 401);
 }
+
+#[tokio::test]
+async fn a_seq_received_before_with_another_event_id_is_a_conflict_and_nothing_is_folded() {
+    let central = central().await;
+    let gw = Gw::join(&central).await;
+    let first = event(1, "class.check_in", json!({}));
+    assert_eq!(gw.push(vec![first.clone()]).await.0, 200);
+    let (_, again) = gw.push(vec![first.clone()]).await;
+    assert_eq!(
+        again["results"][0]["outcome"], "duplicate",
+        "the same event again"
+    );
+
+    // A gateway restored from a backup sends new facts under numbers it already used.
+    let reused = event(1, "user.created", json!({}));
+    let (status, problem) = gw.push(vec![event(2, "x.y", json!({})), reused]).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (409, Some("conflict")),
+        "{problem}"
+    );
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("event 1") && detail.contains("restored from a backup"),
+        "{detail}"
+    );
+    let snap = central.snapshot();
+    let mine = &snap.gateways[&gw.id.to_string()];
+    assert_eq!(mine.events.len(), 1, "nothing of that batch was folded");
+    assert_eq!(mine.events[0].kind, "class.check_in");
+}
+
+#[tokio::test]
+async fn a_deactivation_is_folded_for_central_users_and_site_users_alike() {
+    let central = central().await;
+    central
+        .put(
+            "user",
+            "C100000000007",
+            json!({"given_name": "Ana", "family_name": "Lima", "role": "trainee",
+                   "access_level": "full", "status": "active", "created_at": "2026-03-01T10:00:00Z"}),
+        )
+        .unwrap();
+    let gw = Gw::join(&central).await;
+    let (_, created) = gw.push(vec![user_created(1, "ABCDEFGHJK", "Bea")]).await;
+    let site_central = created["results"][0]["central_user_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, answer) = gw
+        .push(vec![
+            event(2, "user.deactivated", json!({"user_id": "C100000000007"})),
+            event(3, "user.deactivated", json!({"user_id": "ABCDEFGHJK"})),
+        ])
+        .await;
+    assert!(
+        answer["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["outcome"] == "accepted"),
+        "{answer}"
+    );
+    for id in ["C100000000007", site_central.as_str()] {
+        assert_eq!(
+            central.record("user", id).unwrap()["status"],
+            "deactivated",
+            "{id}"
+        );
+    }
+}

@@ -84,7 +84,8 @@ async fn a_stalled_answer_comes_late_or_never_but_the_work_is_done() {
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap();
-    let body = json!({"gateway_id": gw.id, "events": [user_created(1, "ABCDEFGHJK", "Ana")]});
+    let ana = user_created(1, "ABCDEFGHJK", "Ana");
+    let body = json!({"gateway_id": gw.id, "events": [ana.clone()]});
     let sent = quick
         .post(format!("{}/v1/events", central.url()))
         .bearer_auth(&gw.credential)
@@ -101,7 +102,7 @@ async fn a_stalled_answer_comes_late_or_never_but_the_work_is_done() {
         1,
         "folded all the same"
     );
-    let (_, again) = gw.push(vec![user_created(1, "ABCDEFGHJK", "Ana")]).await;
+    let (_, again) = gw.push(vec![ana]).await;
     assert_eq!(again["results"][0]["outcome"], "duplicate");
 
     central.faults().push(FaultRule::once(
@@ -219,17 +220,35 @@ async fn a_reordered_page_puts_an_older_version_after_the_newer_one() {
 }
 
 #[tokio::test]
-async fn an_epoch_change_answers_the_first_page_of_a_new_snapshot() {
+async fn an_epoch_change_answers_refetch_with_the_new_epoch_with_or_without_a_cursor() {
     let (central, gw, _) = with_groups(3).await;
     let (_, page) = gw.pull_all(10).await;
     let old = page["epoch"].as_str().unwrap().to_string();
     central
         .faults()
         .push(FaultRule::once(Endpoint::Changes, Fault::EpochChange));
-    let (status, fresh) = gw.changes(&after(&page)).await;
-    assert_eq!(status, 200);
-    assert_ne!(fresh["epoch"].as_str().unwrap(), old);
-    assert_eq!(fresh["epoch"], json!(central.epoch()));
+    let (status, problem) = gw.changes(&after(&page)).await;
+    assert_eq!((status, problem["code"].as_str()), (410, Some("refetch")));
+    let new = central.epoch();
+    assert_ne!(new, old);
+    assert_eq!(problem["epoch"], json!(new));
+
+    // A refetch that still names the old epoch (no cursor) is told the new one too: a 200 page
+    // of another epoch would be refused by the gateway, and it would ask the same forever.
+    let (status, problem) = gw.changes(&format!("epoch={old}")).await;
+    assert_eq!((status, problem["epoch"].as_str()), (410, Some(new.as_str())));
+    central
+        .faults()
+        .push(FaultRule::once(Endpoint::Changes, Fault::EpochChange));
+    let (status, problem) = gw.changes(&format!("epoch={new}")).await;
+    assert_eq!(
+        status, 410,
+        "the fault moved the epoch again, before the first page"
+    );
+    let newest = problem["epoch"].as_str().unwrap().to_string();
+    assert_ne!(newest, new);
+    let (status, fresh) = gw.changes(&format!("epoch={newest}")).await;
+    assert_eq!((status, fresh["epoch"].as_str()), (200, Some(newest.as_str())));
     assert_eq!(fresh["changes"].as_array().unwrap().len(), 3, "everything again");
     assert_eq!(gw.changes(&after(&page)).await.0, 410, "the old cursor is gone");
 }
@@ -325,7 +344,7 @@ async fn one_event_of_a_batch_is_rejected_by_seq_or_position_and_the_rest_accept
         },
     ));
     let batch: Vec<Value> = (1..=3).map(|s| event(s, "class.check_in", json!({}))).collect();
-    let (_, answer) = gw.push(batch).await;
+    let (_, answer) = gw.push(batch.clone()).await;
     let outcomes: Vec<&str> = answer["results"]
         .as_array()
         .unwrap()
@@ -348,16 +367,54 @@ async fn one_event_of_a_batch_is_rejected_by_seq_or_position_and_the_rest_accept
         .await;
     assert_eq!(answer["results"][0]["outcome"], "rejected");
     assert_eq!(answer["results"][1]["outcome"], "accepted");
-    let (_, resent) = gw.push(vec![event(2, "class.check_in", json!({}))]).await;
-    assert_eq!(
-        resent["results"][0]["outcome"], "rejected",
-        "a rejection is final"
-    );
-
     let snap = central.snapshot();
     let mine = &snap.gateways[&gw.id.to_string()];
     assert_eq!(mine.events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 3, 5]);
     assert_eq!(mine.rejected.iter().map(|r| r.seq).collect::<Vec<_>>(), [2, 4]);
+
+    // Staff retry the dead letter: the same event comes again and is judged anew. The fault
+    // plan rejects it once more, then lets it through.
+    let retried = batch[1].clone();
+    central.faults().push(FaultRule::once(
+        Endpoint::Events,
+        Fault::RejectEvent {
+            seq: Some(2),
+            index: None,
+            reason: "still no such class".into(),
+        },
+    ));
+    let (_, again) = gw.push(vec![retried.clone()]).await;
+    assert_eq!(
+        (
+            again["results"][0]["outcome"].as_str(),
+            again["results"][0]["reason"].as_str()
+        ),
+        (Some("rejected"), Some("still no such class"))
+    );
+    let (_, fixed) = gw.push(vec![retried]).await;
+    assert_eq!(
+        fixed["results"][0]["outcome"], "accepted",
+        "a rejection is not final"
+    );
+    let snap = central.snapshot();
+    let mine = &snap.gateways[&gw.id.to_string()];
+    assert_eq!(
+        mine.events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 5]
+    );
+    assert_eq!(mine.rejected.iter().map(|r| r.seq).collect::<Vec<_>>(), [4]);
+}
+
+#[tokio::test]
+async fn a_status_fault_answers_that_status_and_does_nothing() {
+    let central = central().await;
+    let gw = Gw::join(&central).await;
+    central
+        .faults()
+        .push(FaultRule::once(Endpoint::Events, Fault::Status { status: 403 }));
+    let (status, problem) = gw.push(vec![event(1, "x", json!({}))]).await;
+    assert_eq!((status, problem["code"].as_str()), (403, Some("fault")));
+    assert!(central.snapshot().gateways[&gw.id.to_string()].events.is_empty());
 }
 
 #[tokio::test]

@@ -23,8 +23,10 @@ const EXAMPLE: &str = r#"# sitegate configuration.
 [site]
 # Name of the site, shown on the kiosk, staff screens and badges. Must not be empty.
 name = "Demo site"
-# Identifier of this gateway towards the central system. Default: generated on first start
-# and kept in the database.
+# The name this gateway goes by on the site's network: its mDNS host
+# (sitegate-<id>.local.), `sitegate info` and /api/status. Default: the gateway ID generated
+# on first start and kept in the database. Sync does not use this: the central system always
+# knows the gateway by that generated ID (gw- and 12 symbols).
 # id = "gw-plant-north"
 
 [server]

@@ -80,7 +80,9 @@ pub struct Config {
 pub struct SiteConfig {
     /// Shown on the kiosk, staff screens and badges.
     pub name: String,
-    /// Gateway id; `None` until the store generates one.
+    /// The name the gateway goes by on the site's network (mDNS, `sitegate info`,
+    /// `/api/status`); `None`: the database's generated gateway ID. Sync always uses the
+    /// generated ID, never this.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }

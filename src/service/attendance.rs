@@ -11,6 +11,7 @@ use super::classroom_badge::resolve_badge;
 use super::roster_events::RosterChanged;
 use super::security::{Attempt, AttemptSource, verify};
 use super::{Actor, ServiceError, ServiceResult, Services};
+use crate::clock::rfc3339;
 use crate::domain::activity::{ActivityEntry, ActivityKind};
 use crate::domain::classroom::{Attendance, CheckInResult, CheckMethod, CheckOutResult, Class};
 use crate::domain::ids::UserId;
@@ -175,7 +176,7 @@ fn write_change(svc: &Services, tx: &WriteTransaction, c: &Change<'_>) -> Result
     store::outbox::append_event(
         tx,
         event,
-        json!({ "class_id": class.id, "user_id": user.id, "method": method, "at": at, "walk_in": a.walk_in }),
+        json!({ "class_id": class.id, "user_id": user.id, "method": method, "at": rfc3339(at), "walk_in": a.walk_in }),
         at,
     )?;
     let mut entry = svc.audit(audit, "success", actor);

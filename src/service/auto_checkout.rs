@@ -49,7 +49,7 @@ impl Services {
                         store::outbox::append_event(
                             tx,
                             "class.check_out",
-                            serde_json::json!({ "class_id": class.id, "user_id": a.user_id, "method": "auto", "at": due, "auto": true }),
+                            serde_json::json!({ "class_id": class.id, "user_id": a.user_id, "method": "auto", "at": crate::clock::rfc3339(due), "auto": true }),
                             now,
                         )?;
                         let mut entry = svc.audit("class.check_out", "success", &Actor::SelfService);

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::auth::Principal;
 use super::roster_events::RosterChanged;
 use super::{Actor, ServiceError, ServiceResult, Services};
+use crate::clock::rfc3339;
 use crate::domain::DomainError;
 use crate::domain::activity::{ActivityEntry, ActivityKind};
 use crate::domain::classroom::{Attendance, CheckMethod, CheckOutResult, Class, ClassInput, Outcome};
@@ -282,7 +283,7 @@ impl Services {
                 store::outbox::append_event(
                     tx,
                     "class.opened",
-                    json!({ "class_id": id, "opened_at": class.opened_at, "by": p.user_id }),
+                    json!({ "class_id": id, "opened_at": class.opened_at.map(rfc3339), "by": p.user_id }),
                     svc.now(),
                 )?;
                 let mut a = svc.audit("class.open", "success", &p.actor());
@@ -392,7 +393,7 @@ impl Services {
                         tx,
                         "class.outcome",
                         json!({ "class_id": id, "user_id": line.user.id, "outcome": outcome, "modules": class.module_ids,
-                                "checked_in_at": a.checked_in_at, "checked_out_at": a.checked_out_at }),
+                                "checked_in_at": a.checked_in_at.map(rfc3339), "checked_out_at": a.checked_out_at.map(rfc3339) }),
                         now,
                     )?;
                     summary.push(json!({ "user_id": line.user.id, "outcome": outcome }));
@@ -401,7 +402,7 @@ impl Services {
                 store::outbox::append_event(
                     tx,
                     "class.closed",
-                    json!({ "class_id": id, "closed_at": now, "outcomes": summary }),
+                    json!({ "class_id": id, "closed_at": rfc3339(now), "outcomes": summary }),
                     now,
                 )?;
                 let mut a = svc.audit("class.close", "success", &p.actor());

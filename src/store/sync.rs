@@ -27,6 +27,13 @@ pub struct SyncState {
     pub generation: u64,
     /// A full refetch is under way (from no cursor to the last page).
     pub refetching: bool,
+    /// That refetch is of a new epoch: the records it lists win over the old epoch's versions.
+    #[serde(default)]
+    pub new_epoch_refetch: bool,
+    /// The last few epochs held before this one. A page of one of them answering a refetch is
+    /// a replay: its epoch is never taken up again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub past_epochs: Vec<String>,
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub last_pull_ok: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option", default)]
@@ -38,6 +45,21 @@ pub struct SyncState {
     pub clock_offset_ms: Option<i64>,
     /// Events the central system accepted (or knew already) since the join.
     pub events_accepted: u64,
+}
+
+impl SyncState {
+    /// Epochs kept in [`SyncState::past_epochs`].
+    pub const PAST_EPOCHS: usize = 8;
+
+    /// The epoch is about to become `next`: remember the one left, if it is another.
+    pub fn leave_epoch(&mut self, next: Option<&str>) {
+        if let Some(old) = self.epoch.take_if(|e| Some(e.as_str()) != next) {
+            self.past_epochs.retain(|e| e != &old);
+            self.past_epochs.push(old);
+            let extra = self.past_epochs.len().saturating_sub(Self::PAST_EPOCHS);
+            self.past_epochs.drain(..extra);
+        }
+    }
 }
 
 /// The site this gateway joined.

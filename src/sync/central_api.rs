@@ -61,7 +61,7 @@ pub fn document_json() -> String {
 /// Join a site with a one-time site token; the answer carries the gateway's credential.
 #[utoipa::path(post, path = "/v1/gateways/join", tag = "sync", request_body = JoinRequest, responses(
     (status = 200, body = JoinAnswer, description = "Joined. The token is spent."),
-    (status = 401, body = CentralProblem, content_type = "application/problem+json", description = "Unknown or spent site token (`unauthorized`)"),
+    (status = 401, body = CentralProblem, content_type = "application/problem+json", description = "Unknown, expired or spent site token (`unauthorized`)"),
     (status = 422, body = CentralProblem, content_type = "application/problem+json", description = "A field is malformed (`invalid`)"),
     (status = 503, body = CentralProblem, content_type = "application/problem+json"),
 ))]
@@ -92,7 +92,9 @@ fn changes() {}
 #[utoipa::path(post, path = "/v1/events", tag = "sync", request_body = EventBatch,
     security(("gateway_credential" = [])), responses(
     (status = 200, body = EventResults),
+    (status = 400, body = CentralProblem, content_type = "application/problem+json", description = "The batch as a whole is malformed"),
     (status = 401, body = CentralProblem, content_type = "application/problem+json"),
+    (status = 409, body = CentralProblem, content_type = "application/problem+json", description = "A `seq` already received with another `event_id` (`conflict`): the gateway's database was probably restored and reuses numbers"),
     (status = 413, body = CentralProblem, content_type = "application/problem+json"),
     (status = 422, body = CentralProblem, content_type = "application/problem+json", description = "The batch as a whole is malformed"),
     (status = 503, body = CentralProblem, content_type = "application/problem+json", description = "With `Retry-After`"),
@@ -109,3 +111,52 @@ fn events() {}
     (status = 503, body = CentralProblem, content_type = "application/problem+json"),
 ))]
 fn leases() {}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    fn schema(doc: &Value, name: &str) -> Value {
+        doc["components"]["schemas"][name].clone()
+    }
+
+    fn required(schema: &Value) -> Vec<String> {
+        schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn the_schema_requires_what_the_gateway_refuses_without() {
+        let doc: Value = serde_json::from_str(&super::document_json()).unwrap();
+        let class = schema(&doc, "WireClass");
+        for field in ["title", "room", "starts_at", "ends_at", "instructors", "state"] {
+            assert!(
+                required(&class).contains(&field.to_string()),
+                "WireClass.{field}: {class}"
+            );
+        }
+        assert_eq!(class["properties"]["room"]["minLength"], 1, "{class}");
+        assert_eq!(class["properties"]["instructors"]["minItems"], 1, "{class}");
+        assert!(class["properties"]["room"].get("default").is_none());
+        let user = schema(&doc, "WireUser");
+        assert!(required(&user).contains(&"family_name".to_string()), "{user}");
+        assert_eq!(user["properties"]["family_name"]["minLength"], 1, "{user}");
+    }
+
+    #[test]
+    fn a_class_without_room_or_instructors_is_not_a_class_record() {
+        let base = serde_json::json!({"title": "T", "room": "R", "starts_at": "2026-11-25T08:00:00Z",
+            "ends_at": "2026-11-25T09:00:00Z", "instructors": ["C1"], "state": "scheduled"});
+        assert!(serde_json::from_value::<crate::sync::wire::WireClass>(base.clone()).is_ok());
+        for field in ["room", "instructors"] {
+            let mut without = base.clone();
+            without.as_object_mut().unwrap().remove(field);
+            assert!(
+                serde_json::from_value::<crate::sync::wire::WireClass>(without).is_err(),
+                "{field} is required"
+            );
+        }
+    }
+}

@@ -30,6 +30,9 @@ pub enum CentralError {
     /// 401: the credential was refused; sync stops until the gateway joins again.
     #[error("this gateway's credential was refused; join again")]
     Unauthorized,
+    /// 401 on join: the site token was refused.
+    #[error("the central system refused the site token (used already, expired or wrong); ask for a new one")]
+    SiteTokenRefused,
     /// 410: start the pull again from no cursor in this epoch.
     #[error("the central system asks for a full refetch")]
     Refetch { epoch: Option<String> },
@@ -223,7 +226,10 @@ impl CentralClient {
             .json(req)
             .timeout(self.timeouts.request);
         let res = r.send().await;
-        json_answer(res).await
+        json_answer(res).await.map_err(|e| match e {
+            CentralError::Unauthorized => CentralError::SiteTokenRefused,
+            other => other,
+        })
     }
 
     pub async fn leave(&self, req: &LeaveRequest) -> Result<(), CentralError> {

@@ -82,7 +82,8 @@ pub struct LinkConsumed {
 pub struct ChangesQuery {
     /// The cursor of the last page applied; absent for the first page of an epoch.
     pub cursor: Option<String>,
-    /// The epoch that cursor belongs to.
+    /// The epoch that cursor belongs to (before the first page: the join's, or the one a
+    /// `refetch` named). Not the current epoch: 410 `refetch`, with or without a cursor.
     pub epoch: Option<String>,
     /// Most changes to return (1 to 1000).
     pub limit: Option<u32>,
@@ -93,8 +94,9 @@ pub struct ChangesQuery {
 /// One page of central changes, in the central system's order.
 ///
 /// The gateway applies the page, its `cursor` and its `epoch` in one write transaction, so the
-/// cursor never passes data it did not store. When `epoch` differs from the one the gateway
-/// asked with, the page is the first of a full refetch.
+/// cursor never passes data it did not store. A page of another epoch than the one asked with
+/// is refused, nothing applied: a new epoch comes as 410 `refetch`. (Asked with no cursor, the
+/// gateway then takes the page's epoch and asks again in it.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ChangesPage {
     pub epoch: String,
@@ -171,7 +173,11 @@ pub struct WireUser {
     /// form or canonical), which stays valid on that site (badge, typed ID).
     #[serde(default)]
     pub gateway_user_id: Option<String>,
+    /// 1 to 100 characters.
+    #[schema(min_length = 1)]
     pub given_name: String,
+    /// 1 to 100 characters: never empty.
+    #[schema(min_length = 1)]
     pub family_name: String,
     #[serde(default)]
     pub email: Option<String>,
@@ -288,7 +294,8 @@ pub struct WireClass {
     pub module_ids: Vec<Uuid>,
     #[serde(default)]
     pub site_id: Option<Uuid>,
-    #[serde(default)]
+    /// 1 to 64 characters.
+    #[schema(min_length = 1)]
     pub room: String,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -296,8 +303,8 @@ pub struct WireClass {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub ends_at: OffsetDateTime,
-    /// Users' central IDs.
-    #[serde(default)]
+    /// Users' central IDs, 1 to 10.
+    #[schema(min_items = 1)]
     pub instructors: Vec<String>,
     /// Users' central IDs.
     #[serde(default)]
@@ -432,8 +439,9 @@ pub struct LeaseGrant {
 }
 
 /// The central system's problem+json body (RFC 9457) with a stable `code`:
-/// `unauthorized` (401), `refetch` (410: the cursor is older than the tombstone horizon or of
-/// another epoch), `invalid` (400/422), `too_large` (413), `unavailable` (503).
+/// `unauthorized` (401), `refetch` (410: the `epoch` asked with is not the current one, with or
+/// without a cursor, or the cursor is older than the tombstone horizon), `invalid` (400/422),
+/// `too_large` (413), `unavailable` (503).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CentralProblem {
     pub code: String,

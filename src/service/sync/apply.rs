@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::convert;
+use super::{convert, withdraw};
 use crate::domain::DomainError;
 use crate::domain::credentials::OneTimePassword;
 use crate::domain::ids::UserId;
@@ -31,6 +31,9 @@ pub struct ApplyContext<'a> {
     pub gateway_key: Option<&'a KeyPair>,
     /// The refetch generation records seen now are marked with.
     pub generation: u64,
+    /// A full refetch of a new epoch is under way: what it lists is the central state, taken
+    /// whatever its version against what the gateway held from the old epoch.
+    pub new_epoch: bool,
     pub now: OffsetDateTime,
 }
 
@@ -73,6 +76,7 @@ pub struct Pending {
     deactivated: HashSet<String>,
     links: HashMap<Uuid, AccessLink>,
     link_active: HashMap<Uuid, bool>,
+    edits: super::local_edits::LocalEdits,
 }
 
 impl Pending {
@@ -84,6 +88,7 @@ impl Pending {
             let Some(last) = events.last() else { break };
             after = last.seq;
             for e in &events {
+                p.edits.note(e);
                 let link_id = || {
                     e.payload
                         .get("link_id")
@@ -177,8 +182,10 @@ pub fn apply_changes(
         let known = store::sync::get_central(tx, &raw.kind, &raw.id)?;
         if let Some(mut entry) = known.clone()
             && raw.version <= entry.version
+            && !(ctx.new_epoch && entry.generation != ctx.generation)
         {
-            if raw.version == entry.version && entry.generation != ctx.generation {
+            // Listed, so seen by a refetch (and not swept), even when older than what is held.
+            if entry.generation != ctx.generation {
                 entry.generation = ctx.generation;
                 store::sync::put_central(tx, &raw.kind, &raw.id, &entry)?;
             }
@@ -286,6 +293,7 @@ fn upsert(
             if pending.deactivated.contains(user.id.as_str()) {
                 user.status = UserStatus::Deactivated;
             }
+            pending.edits.lay_on_user(&mut user);
             store::users::update_user(tx, &user)?;
             let was_active = existing.as_ref().is_none_or(|u| u.is_active());
             if was_active && !user.is_active() {
@@ -349,13 +357,15 @@ fn upsert(
             let w: WireClass = record(raw)?;
             let id = convert::uuid_id(&raw.id)?;
             let existing = store::classes::get_class(tx, id)?;
-            let class = convert::class_from_wire(id, &w, existing.as_ref(), |c| resolve_user(tx, c), now)?;
+            let mut class =
+                convert::class_from_wire(id, &w, existing.as_ref(), |c| resolve_user(tx, c), now)?;
+            pending.edits.lay_on_class(&mut class);
             store::classes::put_class(tx, &class)?;
             Ok(id.to_string())
         }
         "credential" => {
             let w: WireCredential = record(raw)?;
-            apply_credential(tx, ctx, &raw.id, &w)
+            apply_credential(tx, ctx, &raw.id, &w, known)
         }
         other => Err(RecordError::Invalid(format!("unknown kind {other:?}"))),
     }
@@ -376,10 +386,17 @@ fn apply_credential(
     ctx: &ApplyContext<'_>,
     central_user: &str,
     w: &WireCredential,
+    known: Option<&CentralEntry>,
 ) -> Result<String, RecordError> {
     let user = resolve_user(tx, central_user)?;
     let holder = store::users::get_user(tx, &user)?
         .ok_or_else(|| RecordError::Invalid(format!("no user {central_user} here (yet)")))?;
+    let held = known.filter(|k| !k.deleted).map_or("", |k| k.local.as_str());
+    if w.pin.is_none() && w.otp.is_none() {
+        withdraw::withdraw(tx, held)?;
+        return Ok(withdraw::entry_local(&holder.id, None));
+    }
+    let mut pin_tag = withdraw::parse_local(held).1;
     let key = ctx
         .gateway_key
         .ok_or_else(|| RecordError::Invalid("this gateway has no sync key to open credentials".into()))?;
@@ -397,6 +414,7 @@ fn apply_credential(
         }
         if holder.is_active() {
             store::credentials::set_pin(tx, &holder.id, tag)?;
+            pin_tag = Some(tag);
         }
     }
     if let Some(otp) = &w.otp {
@@ -408,12 +426,12 @@ fn apply_credential(
                 user_id: holder.id.clone(),
                 issued_at: ctx.now,
                 expires_at: otp.expires_at,
-                issued_by: "central".into(),
+                issued_by: withdraw::CENTRAL_ISSUER.into(),
             };
             store::otps::put_otp(tx, &ctx.keys.otp_tag(&code), &record)?;
         }
     }
-    Ok(holder.id.as_str().to_string())
+    Ok(withdraw::entry_local(&holder.id, pin_tag.as_ref()))
 }
 
 /// Apply a tombstone to the local record a central entry points at.
@@ -443,6 +461,7 @@ fn delete(tx: &WriteTransaction, kind: &str, known: Option<&CentralEntry>) -> Re
         "class" => {
             store::classes::remove_class(tx, uuid()?)?;
         }
+        "credential" => withdraw::withdraw(tx, &entry.local)?,
         _ => {}
     }
     Ok(())

@@ -63,8 +63,9 @@ impl Services {
 
     /// Apply one pulled page, its cursor and its epoch in one write transaction. `asked` and
     /// `asked_epoch` are what the page answers. Refused, nothing applied: a cursor that went
-    /// backwards, and a page of another epoch than the one asked for (a new epoch comes only as
-    /// `refetch`, so a stale or replayed page can never pass for a full snapshot).
+    /// backwards, and a page of another epoch than the one asked for (a new epoch comes as
+    /// `refetch`, so a stale or replayed page can never pass for a full snapshot; the sync task
+    /// takes the epoch of a refetch answered in another one and asks again in it).
     pub async fn apply_central_page(
         &self,
         asked: Option<String>,
@@ -112,6 +113,7 @@ impl Services {
                     // every local event not yet accepted is still sent.
                     state.generation += 1;
                     state.refetching = true;
+                    state.new_epoch_refetch = true;
                     state.epoch = Some(page.epoch.clone());
                     tracing::info!(epoch = %page.epoch, "sync: the central epoch changed; refetching everything");
                 }
@@ -120,6 +122,7 @@ impl Services {
                     keys: &svc.keys,
                     gateway_key: gateway_key.as_ref(),
                     generation: state.generation,
+                    new_epoch: state.refetching && state.new_epoch_refetch,
                     now,
                 };
                 let outcome = apply::apply_changes(tx, &ctx, &pending, &page.changes)?;
@@ -127,6 +130,7 @@ impl Services {
                 if !page.has_more && state.refetching {
                     swept = Some(apply::sweep_unseen(tx, state.generation)?);
                     state.refetching = false;
+                    state.new_epoch_refetch = false;
                 }
                 state.cursor = Some(page.cursor.clone());
                 state.last_pull_ok = Some(now);
@@ -147,7 +151,10 @@ impl Services {
             .write(move |tx| {
                 let mut state = store::sync::get_state(tx)?;
                 // Without an epoch named, ask with none: the next page names it.
-                state.epoch = epoch.filter(|e| !e.is_empty() && e.len() <= 128);
+                let epoch = epoch.filter(|e| !e.is_empty() && e.len() <= 128);
+                state.new_epoch_refetch |= epoch.is_some() && epoch != state.epoch;
+                state.leave_epoch(epoch.as_deref());
+                state.epoch = epoch;
                 state.cursor = None;
                 state.generation += 1;
                 state.refetching = true;
@@ -249,7 +256,7 @@ impl Services {
         self.record_push(vec![event], results).await.map(|_| ())
     }
 
-    /// Lease requests due now (give-backs are written first).
+    /// Lease requests due now (give-backs included).
     pub async fn lease_requests(&self) -> ServiceResult<Vec<LeaseRequest>> {
         let svc = self.clone();
         self.store
@@ -309,6 +316,8 @@ impl Services {
                     central_public_key: answer.central_public_key.clone(),
                     joined_at: now,
                 });
+                state.new_epoch_refetch |= state.epoch.as_ref().is_some_and(|e| e != &answer.epoch);
+                state.leave_epoch(Some(&answer.epoch));
                 state.epoch = Some(answer.epoch.clone());
                 state.cursor = None;
                 state.generation += 1;

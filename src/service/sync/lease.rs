@@ -39,8 +39,9 @@ pub fn take_slot(tx: &WriteTransaction, link: &AccessLink) -> Result<Result<(), 
 }
 
 /// The lease requests due now: capped central links, open, with too few free slots; and links
-/// no longer open whose unused slots go back. A give-back is written here first (before the
-/// central system hears of it), so the gateway never holds less than it thinks.
+/// no longer open whose unused slots go back. A give-back lowers the slots held here only when
+/// the central system confirms it ([`record_grant`]), so one that fails is sent again next
+/// cycle; a link that is not open enrolls no one meanwhile.
 pub fn due_requests(
     tx: &WriteTransaction,
     now: time::OffsetDateTime,
@@ -53,7 +54,7 @@ pub fn due_requests(
         if !leased_link(tx, &link)? {
             continue;
         }
-        let mut lease = store::sync::get_lease(tx, link.id)?.unwrap_or_default();
+        let lease = store::sync::get_lease(tx, link.id)?.unwrap_or_default();
         let open = link.check_open(now).is_ok();
         if open && lease.free() < LOW_WATER {
             out.push(LeaseRequest {
@@ -62,8 +63,6 @@ pub fn due_requests(
                 want_free: WANT_FREE,
             });
         } else if !open && lease.free() > 0 {
-            lease.granted = lease.consumed;
-            store::sync::put_lease(tx, link.id, &lease)?;
             out.push(LeaseRequest {
                 link_id: link.id,
                 consumed: lease.consumed,

@@ -6,6 +6,10 @@ pub mod digest;
 pub mod engine;
 pub mod join;
 pub mod lease;
+pub mod local_edits;
 pub mod outgoing;
 pub mod status;
+#[cfg(test)]
+mod tests;
+pub mod withdraw;
 pub mod worker;

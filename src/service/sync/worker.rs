@@ -12,7 +12,7 @@ use crate::service::Services;
 use crate::sync::client::{CentralClient, CentralError, Timeouts};
 use crate::sync::credential::CentralCredential;
 use crate::sync::seal::KeyPair;
-use crate::sync::wire::{EventBatch, PAGE_LIMIT_MAX, PUSH_BATCH_MAX, WAIT_SECS_MAX, WireEvent};
+use crate::sync::wire::{EventBatch, LeaseGrant, PAGE_LIMIT_MAX, PUSH_BATCH_MAX, WAIT_SECS_MAX, WireEvent};
 use crate::tasks::{Shutdown, Tasks};
 
 /// How the sync task behaves.
@@ -258,22 +258,7 @@ async fn cycle(
     pair: Option<KeyPair>,
 ) -> Result<Cycle, CycleError> {
     push_all(svc, settings, client).await?;
-    for req in svc.lease_requests().await.map_err(local("lease"))? {
-        match client.lease(&req).await {
-            Ok(grant) if grant.link_id == req.link_id => {
-                svc.record_lease(grant).await.map_err(local("lease"))?
-            }
-            Ok(_) => {
-                return Err((
-                    "lease",
-                    CentralError::BadAnswer("a grant for another link".into()),
-                ));
-            }
-            // A link the central system no longer caps or knows: nothing to hold.
-            Err(CentralError::Rejected { status: 404, .. }) => {}
-            Err(e) => return Err(("lease", e)),
-        }
-    }
+    lease_all(svc, client).await?;
     // Pull every page there is; the last request may wait (long poll) for something new.
     let mut writes = svc.store.writes();
     loop {
@@ -300,6 +285,28 @@ async fn cycle(
             () = shutdown.clone().wait() => return Ok(Cycle::Stop),
         };
         match page {
+            // A refetch answered in another epoch than it named (a central system that does not
+            // answer 410 there): take that epoch and ask again in it, after backoff. Nothing of
+            // this page is applied, and an epoch held before is not taken up again: the page
+            // may be a replay.
+            Ok(page)
+                if asked.is_none()
+                    && asked_epoch.as_ref().is_some_and(|e| e != &page.epoch)
+                    && (1..=128).contains(&page.epoch.len())
+                    && !state.past_epochs.contains(&page.epoch) =>
+            {
+                svc.begin_refetch(Some(page.epoch.clone()))
+                    .await
+                    .map_err(local("pull"))?;
+                let asked_epoch = asked_epoch.unwrap_or_default();
+                return Err((
+                    "pull",
+                    CentralError::BadAnswer(format!(
+                        "a full refetch in epoch {asked_epoch:?} was answered in epoch {:?}; asking again in that epoch",
+                        page.epoch
+                    )),
+                ));
+            }
             Ok(page) => {
                 let report = svc
                     .apply_central_page(asked, asked_epoch, page, pair.clone())
@@ -318,6 +325,46 @@ async fn cycle(
             Err(e) => return Err(("pull", e)),
         }
     }
+}
+
+/// Send the lease requests that are due. Only a refused credential ends the cycle: any other
+/// failure is recorded for the status screen and the pull goes on; the request is due again
+/// next cycle (a give-back included: its slots are lowered only once the central system
+/// confirms).
+async fn lease_all(svc: &Services, client: &CentralClient) -> Result<(), CycleError> {
+    for req in svc.lease_requests().await.map_err(local("lease"))? {
+        let failed = match client.lease(&req).await {
+            Ok(grant) if grant.link_id == req.link_id => {
+                svc.record_lease(grant).await.map_err(local("lease"))?;
+                continue;
+            }
+            Ok(_) => CentralError::BadAnswer("a grant for another link".into()),
+            // A link the central system no longer caps or knows: nothing to hold, nothing to
+            // give back.
+            Err(CentralError::Rejected { status: 404, .. }) => {
+                if req.want_free == 0 {
+                    let nothing = LeaseGrant {
+                        link_id: req.link_id,
+                        granted: req.consumed,
+                        cap: None,
+                        server_time: svc.now(),
+                    };
+                    svc.record_lease(nothing).await.map_err(local("lease"))?;
+                }
+                continue;
+            }
+            Err(CentralError::Unauthorized) => return Err(("lease", CentralError::Unauthorized)),
+            Err(e) => e,
+        };
+        tracing::warn!(link = %req.link_id, error = %failed, "sync: a lease request failed; the pull goes on");
+        svc.record_sync_fault("lease", format!("link {}: {failed}", req.link_id), false)
+            .await
+            .map_err(local("lease"))?;
+        if failed.is_transient() {
+            break; // the central system is struggling: the rest waits for the next cycle
+        }
+    }
+    Ok(())
 }
 
 fn local(during: &'static str) -> impl Fn(crate::service::ServiceError) -> CycleError {
@@ -365,9 +412,9 @@ async fn push_all(svc: &Services, settings: &SyncSettings, client: &CentralClien
                 }
                 size = settings.batch.clamp(1, PUSH_BATCH_MAX);
             }
-            // A whole batch refused: find the one event at fault by sending one at a time; a
-            // single event refused is a dead letter, and the ones behind it go on.
-            Err(CentralError::Rejected { status, detail }) if status != 401 => {
+            // A batch refused for what is in it: find the one event at fault by sending one at a
+            // time; a single event refused is a dead letter, and the ones behind it go on.
+            Err(CentralError::Rejected { status, detail }) if matches!(status, 400 | 409 | 413 | 422) => {
                 if size > 1 {
                     size = 1;
                     continue;
@@ -378,6 +425,14 @@ async fn push_all(svc: &Services, settings: &SyncSettings, client: &CentralClien
                 svc.dead_letter_one(first, format!("HTTP {status}: {detail}"))
                     .await
                     .map_err(local("push"))?;
+            }
+            // Any other 4xx (403, 404, 405: a proxy, a wrong URL) says nothing about the events:
+            // nothing is dead-lettered, they stay queued and go again after backoff.
+            Err(CentralError::Rejected { status, detail }) => {
+                let detail = format!(
+                    "{detail}. That is not an answer about the events: they stay queued and are sent again"
+                );
+                return Err(("push", CentralError::Rejected { status, detail }));
             }
             Err(e) => return Err(("push", e)),
         }

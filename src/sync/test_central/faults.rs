@@ -49,6 +49,9 @@ pub enum Fault {
     Unavailable { retry_after: u32 },
     /// 401 `unauthorized` even with a good credential; nothing is done.
     Unauthorized,
+    /// This HTTP status (e.g. 403 or 404 from a proxy in front of the central system) with a
+    /// problem body, `code` `fault`; nothing is done.
+    Status { status: u16 },
     /// The work is done, the answer held `millis`; then sent, or with `drop` the connection is
     /// closed without an answer.
     Stall {
@@ -71,9 +74,14 @@ pub enum Fault {
     /// changes: an older version of a record follows its newer one in the page (the page's
     /// first record that has one); versions still tell which is newest.
     Reorder,
-    /// changes: the central epoch changes first; the answer is the first page of the new
-    /// epoch's full snapshot (200, `epoch` differs from the one asked with).
+    /// changes: the central epoch changes first (a restore or re-seed), then the request is
+    /// answered as usual: 410 `refetch` with the new epoch when it named an epoch (with or
+    /// without a cursor), the new epoch's first snapshot page when it named none.
     EpochChange,
+    /// changes: a request with no cursor is answered with the current epoch's snapshot (200)
+    /// whatever `epoch` it named, as a central system that checks `epoch` only with a cursor
+    /// would; with a cursor, the usual rules.
+    EpochUnchecked,
     /// changes: a change of kind `spaceship` is added at the front of the page.
     UnknownKind,
     /// changes: a user that fails validation is added at the front of the page (not stored).
@@ -106,6 +114,7 @@ impl Fault {
             | Fault::OverlapPage { .. }
             | Fault::Reorder
             | Fault::EpochChange
+            | Fault::EpochUnchecked
             | Fault::UnknownKind
             | Fault::InvalidRecord { .. }
             | Fault::CursorBackwards
@@ -271,6 +280,11 @@ impl Answer {
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "the credential is not accepted",
+            )),
+            Fault::Status { status } => Some(Answer::problem(
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                "fault",
+                "the test central's fault plan",
             )),
             _ => None,
         }

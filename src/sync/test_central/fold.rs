@@ -5,15 +5,20 @@
 //!   again (new token) gets a new credential; the old one stops working.
 //! - Leave: the credential is revoked (every later call but leave answers 401; a repeated leave
 //!   is 204) and each lease shrinks to what the gateway consumed, so its unused slots go back.
-//! - Events: `(gateway_id, seq)` is the key. An event seen before answers `duplicate` (with the
-//!   same `central_user_id` as the first time) and is not folded again; one rejected before
-//!   answers `rejected` again. Otherwise it is folded and `accepted`:
+//! - Events: `(gateway_id, seq)` is the key, kept for accepted events with their `event_id`. An
+//!   event accepted before answers `duplicate` (with the same `central_user_id` as the first
+//!   time) and is not folded again. A batch with a `seq` accepted before under another
+//!   `event_id` (a gateway restored from a backup, reusing numbers) answers 409 `conflict`
+//!   naming it, and nothing of the batch is folded. An event rejected before is judged again
+//!   (the fault plan decides), so a dead letter that staff retry can be accepted. Otherwise it
+//!   is folded and `accepted`:
 //!   - `user.created` (`data.user` is the site's user record) makes a central user with a new
 //!     central ID (`C` and 12 digits) and `gateway_user_id` = the site ID; the user enters the
 //!     change log, so it flows back to every gateway; the answer carries `central_user_id`.
 //!     A user record that cannot be read is `rejected`.
 //!   - `link.enrolled` (`data.link_id`) adds one to a central link's `used` (a new link version).
-//!   - `user.deactivated` (`data.user_id`, a site ID) deactivates that central user.
+//!   - `user.deactivated` (`data.user_id`: a site ID this gateway created, or a central ID)
+//!     deactivates that central user.
 //!   - Every other kind is stored and accepted as is.
 //! - Leases, per (link, gateway), absolute: `granted = min(consumed + want_free, cap − the other
 //!   gateways' grants − uses made centrally)`, never below `consumed`. A repeat changes nothing.
@@ -39,6 +44,8 @@ pub enum Refusal {
     Invalid(String),
     #[error("not found: {0}")]
     NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
 }
 
 /// SHA-256 of a secret, hex.
@@ -117,14 +124,27 @@ impl State {
     }
 
     /// Answer each event of a batch; `forced` names events to reject (the fault plan) by their
-    /// index in the batch and seq.
+    /// index in the batch and seq. `Conflict` (nothing folded) when a `seq` was accepted before
+    /// under another `event_id`.
     pub fn fold_events(
         &mut self,
         gateway: &str,
         events: &[WireEvent],
         forced: impl Fn(usize, u64) -> Option<String>,
         now: OffsetDateTime,
-    ) -> Vec<EventResult> {
+    ) -> Result<Vec<EventResult>, Refusal> {
+        let seen = self.gateway_events(gateway);
+        for event in events {
+            if let Some(first) = seen.accepted.get(&event.seq)
+                && first.event.event_id != event.event_id
+            {
+                return Err(Refusal::Conflict(format!(
+                    "event {} was received before with another event_id ({}, {}); this gateway's \
+                     database may have been restored from a backup and is reusing sequence numbers",
+                    event.seq, first.event.event_id, first.event.kind
+                )));
+            }
+        }
         let mut results = Vec::with_capacity(events.len());
         for (index, event) in events.iter().enumerate() {
             let seq = event.seq;
@@ -133,10 +153,6 @@ impl State {
                 let central_user_id = first.central_user_id.clone();
                 seen.duplicates += 1;
                 results.push(result(seq, Outcome::Duplicate, None, central_user_id));
-                continue;
-            }
-            if let Some(reason) = seen.rejected.get(&seq) {
-                results.push(result(seq, Outcome::Rejected, Some(reason.clone()), None));
                 continue;
             }
             let outcome = match forced(index, seq) {
@@ -151,6 +167,7 @@ impl State {
                         central_user_id: central_user_id.clone(),
                     };
                     seen.accepted.insert(seq, stored);
+                    seen.rejected.remove(&seq);
                     results.push(result(seq, Outcome::Accepted, None, central_user_id));
                 }
                 Err(reason) => {
@@ -159,7 +176,7 @@ impl State {
                 }
             }
         }
-        results
+        Ok(results)
     }
 
     fn fold_one(
@@ -189,9 +206,15 @@ impl State {
                     .get("user_id")
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                let central = self.gateway_events(gateway).users.get(site_id).cloned();
-                if let Some(id) = central
-                    && let Some(mut record) = self.live("user", &id).cloned()
+                // A user this gateway created goes by its site ID; any other by its central ID.
+                let id = self
+                    .gateway_events(gateway)
+                    .users
+                    .get(site_id)
+                    .cloned()
+                    .unwrap_or_else(|| site_id.to_string());
+                if let Some(mut record) = self.live("user", &id).cloned()
+                    && record.get("status").and_then(Value::as_str) != Some("deactivated")
                 {
                     record["status"] = json!("deactivated");
                     self.write("user", &id, Some(record));

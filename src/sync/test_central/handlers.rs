@@ -3,11 +3,13 @@
 //! - Every call but join needs `Authorization: Bearer <credential>`; otherwise 401
 //!   `unauthorized`. Errors are problem+json [`CentralProblem`]s: `unauthorized` (401),
 //!   `refetch` (410, with the current `epoch`), `invalid` (422: a malformed body, query or
-//!   cursor), `not_found` (404), `too_large` (413), `internal` (500), `unavailable` (503).
+//!   cursor), `not_found` (404), `conflict` (409: a `seq` reused with another `event_id`),
+//!   `too_large` (413), `internal` (500), `unavailable` (503).
 //! - Every answer carries `server_time`: the central clock plus its configured skew.
-//! - `GET /v1/changes`: `limit` 1 to 1000 (default 500), `wait` 0 to 30 seconds. A cursor needs
-//!   the epoch it came with; another epoch, or a cursor older than the horizon (or newer than the
-//!   log), answers 410 `refetch`. With `wait` and nothing new, the request is held until
+//! - `GET /v1/changes`: `limit` 1 to 1000 (default 500), `wait` 0 to 30 seconds. An `epoch` that
+//!   is not the current one answers 410 `refetch`, with or without a cursor; so does a cursor
+//!   without an epoch, or one older than the horizon (or newer than the log). No cursor and no
+//!   epoch reads the current epoch's snapshot. With `wait` and nothing new, the request is held until
 //!   something is appended (then answered at once) or the wait ends (an empty page, same cursor).
 //!   Credentials are sealed to the asking gateway's public key as the page is written.
 
@@ -43,6 +45,7 @@ impl From<Refusal> for Answer {
             Refusal::Unauthorized(why) => Answer::problem(StatusCode::UNAUTHORIZED, "unauthorized", why),
             Refusal::Invalid(why) => Answer::problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid", why),
             Refusal::NotFound(why) => Answer::problem(StatusCode::NOT_FOUND, "not_found", why),
+            Refusal::Conflict(why) => Answer::problem(StatusCode::CONFLICT, "conflict", why),
         }
     }
 }
@@ -146,7 +149,7 @@ pub async fn events(State(shared): Ctx, headers: HeaderMap, body: Bytes) -> Resp
             _ => None,
         };
         let now = shared.now();
-        let results = shared.change(|s| s.fold_events(&gw, &batch.events, forced, now));
+        let results = shared.change(|s| s.fold_events(&gw, &batch.events, forced, now))?;
         Ok(Answer::json(
             StatusCode::OK,
             &EventResults {
@@ -189,12 +192,11 @@ pub async fn changes(State(shared): Ctx, headers: HeaderMap, uri: Uri) -> Respon
             ))
             .into());
         }
-        let mut cursor = Cursor::parse(q.cursor.as_deref())
+        let cursor = Cursor::parse(q.cursor.as_deref())
             .ok_or_else(|| Refusal::Invalid("not a cursor this central system gave out".into()))?;
         match fault {
             Some(Fault::EpochChange) => {
                 shared.change(|s| s.bump_epoch());
-                cursor = Cursor::Start;
             }
             Some(Fault::RepeatPage) => {
                 let last = shared
@@ -218,7 +220,13 @@ pub async fn changes(State(shared): Ctx, headers: HeaderMap, uri: Uri) -> Respon
         let deadline = tokio::time::Instant::now() + Duration::from_secs(u64::from(wait));
         let (page, epoch, key) = loop {
             let read = shared.read(|s| {
-                let stale = cursor != Cursor::Start && q.epoch.as_deref() != Some(s.epoch.as_str());
+                // Another epoch named is stale with or without a cursor: only a 410 moves a
+                // gateway on to the new one.
+                let unchecked = matches!(fault, Some(Fault::EpochUnchecked)) && cursor == Cursor::Start;
+                let stale = match q.epoch.as_deref() {
+                    Some(epoch) => epoch != s.epoch && !unchecked,
+                    None => cursor != Cursor::Start,
+                };
                 if stale || !s.cursor_valid(&cursor) {
                     return Err(s.epoch.clone());
                 }

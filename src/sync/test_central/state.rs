@@ -9,7 +9,8 @@
 //! - A delete leaves a tombstone (`deleted: true`, no record) until the tombstone horizon passes
 //!   it. A cursor older than the horizon answers 410 `refetch`.
 //! - The epoch names one lineage of the log. A new epoch (restore, re-seed) drops every
-//!   tombstone; a cursor of another epoch answers 410 `refetch` with the current epoch.
+//!   tombstone; a request naming another epoch, with or without a cursor, answers 410 `refetch`
+//!   with the current epoch.
 //! - No cursor reads a full snapshot of the current epoch: every live record, oldest change
 //!   first, no tombstones. The gateway drops what a full snapshot does not list. A snapshot
 //!   paged over several requests carries its own cursor form (`s<seq>h<horizon>`); it stays valid
@@ -71,7 +72,8 @@ pub struct StoredEvent {
 pub struct GatewayEvents {
     /// Accepted events by seq, each once.
     pub accepted: BTreeMap<u64, StoredEvent>,
-    /// Rejected events by seq, with the reason.
+    /// Rejected events by seq, with the reason; judged again when sent again (and dropped from
+    /// here once accepted).
     pub rejected: BTreeMap<u64, String>,
     /// Repeats answered `duplicate`.
     pub duplicates: u64,
