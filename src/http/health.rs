@@ -87,6 +87,17 @@ pub struct Status {
     /// mDNS announcing: whether headsets can find the gateway by themselves. Its trouble never
     /// makes `/readyz` fail.
     pub discovery: crate::discovery::DiscoveryStatus,
+    /// The sync with the central system, in brief (`GET /api/sync/status` has the rest).
+    pub sync: SyncBrief,
+}
+
+/// The sync's state in brief.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncBrief {
+    /// `standalone`, `online`, `offline`, `credential_refused` or `refetching`.
+    pub state: String,
+    pub summary: String,
+    pub dead_letters: u64,
 }
 
 /// The gateway's status, for staff screens.
@@ -97,10 +108,16 @@ pub struct Status {
     (status = 503, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn status(State(state): State<AppState>) -> ApiResult<Json<Status>> {
-    let (users, outbox_pending) = state
+    let (users, outbox_pending, dead_letters) = state
         .services
         .store
-        .read(|tx| Ok((store::users::count_users(tx)?, store::outbox::count_events(tx)?)))
+        .read(|tx| {
+            Ok((
+                store::users::count_users(tx)?,
+                store::outbox::count_events(tx)?,
+                store::sync::count_dead_letters(tx)?,
+            ))
+        })
         .await
         .map_err(crate::service::ServiceError::from)?;
     let schema_version = state
@@ -108,6 +125,8 @@ async fn status(State(state): State<AppState>) -> ApiResult<Json<Status>> {
         .store
         .schema_version()
         .map_err(crate::service::ServiceError::from)?;
+    let svc = &state.services;
+    let sync = svc.sync_status(Some(&svc.sync)).await?;
     Ok(Json(Status {
         version: env!("CARGO_PKG_VERSION"),
         gateway_id: state.gateway_id.to_string(),
@@ -117,5 +136,10 @@ async fn status(State(state): State<AppState>) -> ApiResult<Json<Status>> {
         outbox_pending,
         schema_version,
         discovery: state.discovery.status(),
+        sync: SyncBrief {
+            state: sync.state,
+            summary: sync.summary,
+            dead_letters,
+        },
     }))
 }

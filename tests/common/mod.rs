@@ -228,3 +228,38 @@ pub fn assert_problem(status: StatusCode, body: &Value, want_status: u16, want_c
     assert_eq!(body["code"], want_code, "body: {body}");
     assert_eq!(body["status"], want_status, "body: {body}");
 }
+
+/// Plant dead letters in the store of `state_dir` before a gateway starts there, the way a push
+/// leaves one: an outbox event numbered as usual, taken out of the outbox, kept with the central
+/// system's reason. Returns their sequence numbers.
+pub fn plant_dead_letters(state_dir: &std::path::Path, letters: &[(&str, &str)]) -> Vec<u64> {
+    use sitegate::store::{StoreError, outbox, sync};
+    sitegate::make_state_dir(state_dir).expect("state dir");
+    let store = sitegate::open_store(state_dir).expect("store");
+    let letters: Vec<(String, String)> = letters
+        .iter()
+        .map(|(k, r)| (k.to_string(), r.to_string()))
+        .collect();
+    store
+        .write_blocking(move |tx| {
+            let now = sitegate::clock::Clock::now(&sitegate::clock::SystemClock);
+            let mut seqs = Vec::new();
+            for (kind, reason) in &letters {
+                let payload = json!({"user": {"id": "ABCDEFGHJK", "given_name": "Planted"}});
+                let seq = outbox::append_event(tx, kind, payload, now)?;
+                let event = outbox::get_event(tx, seq)?.expect("just written");
+                outbox::remove_event(tx, seq)?;
+                sync::put_dead_letter(
+                    tx,
+                    &sync::DeadLetter {
+                        event,
+                        reason: reason.clone(),
+                        at: now,
+                    },
+                )?;
+                seqs.push(seq);
+            }
+            Ok::<_, StoreError>(seqs)
+        })
+        .expect("plant dead letters")
+}
