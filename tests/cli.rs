@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{Read, Seek};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -975,4 +977,211 @@ fn healthcheck_is_0_when_serving_and_1_otherwise() {
     // Stopped: the certificate is there, nobody answers.
     let out = site.cli(&["healthcheck", "--url", &url]);
     assert_one_line(&out, 1, &["not ready"]);
+}
+
+/// `sitegate sync …` on a standalone gateway: the status in plain words and as JSON, the dead
+/// letters listed, retried and discarded (through the running gateway's socket and on the store),
+/// the central side's OpenAPI document, and bad input as one line.
+#[test]
+fn sync_commands_on_a_standalone_gateway() {
+    let site = Site::new();
+    site.cli(&["init", "--given-name", "Ada", "--family-name", "Admin"])
+        .ok();
+    let seqs = common::plant_dead_letters(
+        &site.state,
+        &[
+            ("user.created", "email: already used by another user"),
+            ("class.checked_in", "unknown class"),
+            ("user.updated", "stale version"),
+        ],
+    );
+    let (a, b, c) = (seqs[0].to_string(), seqs[1].to_string(), seqs[2].to_string());
+
+    let status = site.cli(&["sync", "status"]).ok();
+    let lines: Vec<&str> = status.stdout.lines().collect();
+    assert_eq!(lines[0], "State: standalone", "{status:#?}");
+    assert!(
+        status.stdout.contains("Not joined to a central system"),
+        "{status:#?}"
+    );
+    assert!(status.stdout.contains("Gateway ID: gw-"), "{status:#?}");
+    assert!(status.stdout.contains("Last pull: never"), "{status:#?}");
+    assert!(status.stdout.contains("Dead letters: 3"), "{status:#?}");
+    let json = site.cli(&["sync", "status", "--json"]).ok();
+    let parsed: serde_json::Value = serde_json::from_str(&json.stdout).expect("status --json is JSON");
+    assert_eq!(parsed["state"], "standalone");
+    assert_eq!(parsed["dead_letters"].as_array().unwrap().len(), 3);
+
+    let list = site.cli(&["sync", "dead-letters", "list"]).ok();
+    assert_eq!(list.stdout.lines().count(), 4, "{list:#?}");
+    assert!(list.stdout.lines().next().unwrap().starts_with(&a), "{list:#?}");
+    assert!(
+        list.stdout.contains("email: already used by another user"),
+        "{list:#?}"
+    );
+
+    let doc = site.cli(&["sync", "openapi"]).ok();
+    let doc: serde_json::Value = serde_json::from_str(&doc.stdout).expect("openapi is JSON");
+    for p in ["/v1/changes", "/v1/events", "/v1/gateways/join", "/v1/leases"] {
+        assert!(doc["paths"][p].is_object(), "{p} missing");
+    }
+
+    // On the store directly (nothing serves): retry one.
+    let out = site.cli(&["sync", "dead-letters", "retry", &a]).ok();
+    assert!(out.stdout.contains("back in the outbox"), "{out:#?}");
+    // No gateway runs: there is no sync to wake.
+    assert_one_line(&site.cli(&["sync", "now"]), 1, &["no gateway is running"]);
+
+    // Through the running gateway's socket.
+    let server = site.serve();
+    site.cli(&["sync", "now"]).ok();
+    let out = site
+        .cli(&[
+            "sync",
+            "dead-letters",
+            "discard",
+            &b,
+            "--reason",
+            "fixed centrally",
+        ])
+        .ok();
+    assert!(out.stdout.contains("discarded"), "{out:#?}");
+    assert!(server.log_text().contains("technician command"));
+    assert_one_line(
+        &site.cli(&["sync", "dead-letters", "retry", &a]),
+        2,
+        &["dead letter", &a],
+    );
+    assert_one_line(
+        &site.cli(&["sync", "dead-letters", "discard", &c, "--reason", "  "]),
+        2,
+        &["reason"],
+    );
+    assert_one_line(
+        &site.cli(&["sync", "dead-letters", "discard", &c]),
+        2,
+        &["--reason"],
+    );
+    assert_one_line(
+        &site.cli(&["sync", "dead-letters", "retry", "seven"]),
+        2,
+        &["seven"],
+    );
+    let list = site.cli(&["sync", "dead-letters", "list"]).ok();
+    assert_eq!(list.stdout.lines().count(), 2, "one left: {list:#?}");
+    assert!(list.stdout.starts_with(&c), "{list:#?}");
+    drop(server);
+}
+
+/// `sitegate central join` against a central system that does not answer: one clear line,
+/// exit 1, and nothing half-written (no credential file, still standalone). Bad input: exit 2.
+#[test]
+fn central_join_against_an_unreachable_url_leaves_nothing_behind() {
+    let site = Site::new();
+    site.cli(&["init", "--given-name", "Ada", "--family-name", "Admin"])
+        .ok();
+    let token = site.file("site-token", "st_secret_one_time_token\n");
+    let token = token.to_str().unwrap();
+    let url = format!("https://127.0.0.1:{}", free_port());
+    let out = site.cli(&["central", "join", "--url", &url, "--token-file", token]);
+    assert_one_line(&out, 1, &["cannot be reached"]);
+    assert!(
+        !out.stderr.contains("st_secret"),
+        "the token is never printed: {out:#?}"
+    );
+    assert!(
+        !site.state.join("central-credential.json").exists(),
+        "no credential file after a failed join"
+    );
+    let status = site.cli(&["sync", "status"]).ok();
+    assert!(status.stdout.starts_with("State: standalone"), "{status:#?}");
+
+    let pem = site.file("ca.pem", "not a certificate\n");
+    let pem = pem.to_str().unwrap();
+    for (args, needle) in [
+        (
+            vec![
+                "central",
+                "join",
+                "--url",
+                "central.example.com",
+                "--token-file",
+                token,
+            ],
+            "--url",
+        ),
+        (
+            vec![
+                "central",
+                "join",
+                "--url",
+                &url,
+                "--token-file",
+                "/nonexistent/token",
+            ],
+            "--token-file",
+        ),
+        (
+            vec!["central", "join", "--url", &url, "--token", "abc"],
+            "--token",
+        ),
+        (
+            vec![
+                "central",
+                "join",
+                "--url",
+                &url,
+                "--token-file",
+                token,
+                "--ca-file",
+                pem,
+            ],
+            "--ca-file",
+        ),
+        (
+            vec![
+                "central",
+                "join",
+                "--url",
+                &url,
+                "--token-file",
+                token,
+                "--fingerprint",
+                "zz",
+            ],
+            "--fingerprint",
+        ),
+        (
+            vec![
+                "central",
+                "join",
+                "--url",
+                &url,
+                "--token-file",
+                token,
+                "--ca-file",
+                pem,
+                "--fingerprint",
+                "zz",
+            ],
+            "--fingerprint",
+        ),
+    ] {
+        assert_one_line(&site.cli(&args), 2, &[needle]);
+    }
+    let empty = site.file("empty-token", "\n");
+    assert_one_line(
+        &site.cli(&[
+            "central",
+            "join",
+            "--url",
+            &url,
+            "--token-file",
+            empty.to_str().unwrap(),
+        ]),
+        2,
+        &["site token"],
+    );
+    assert_one_line(&site.cli(&["central", "leave"]), 2, &["not joined"]);
+    assert!(!site.state.join("central-credential.json").exists());
 }

@@ -208,6 +208,14 @@ pub fn render(resp: &AdminResponse) -> String {
         AdminResponse::Link { .. } | AdminResponse::Links { .. } | AdminResponse::LinkReport { .. } => {
             s.push_str(&super::render_links::render(resp));
         }
+        AdminResponse::Joined(_)
+        | AdminResponse::Left(_)
+        | AdminResponse::SyncStatus(_)
+        | AdminResponse::SyncWoken { .. }
+        | AdminResponse::DeadLetterRetried { .. }
+        | AdminResponse::DeadLetterDiscarded { .. } => {
+            s.push_str(&super::sync::render(resp, false, false).unwrap_or_default());
+        }
     }
     s
 }

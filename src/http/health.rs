@@ -108,16 +108,10 @@ pub struct SyncBrief {
     (status = 503, body = Problem, content_type = "application/problem+json"),
 ))]
 async fn status(State(state): State<AppState>) -> ApiResult<Json<Status>> {
-    let (users, outbox_pending, dead_letters) = state
+    let (users, outbox_pending) = state
         .services
         .store
-        .read(|tx| {
-            Ok((
-                store::users::count_users(tx)?,
-                store::outbox::count_events(tx)?,
-                store::sync::count_dead_letters(tx)?,
-            ))
-        })
+        .read(|tx| Ok((store::users::count_users(tx)?, store::outbox::count_events(tx)?)))
         .await
         .map_err(crate::service::ServiceError::from)?;
     let schema_version = state
@@ -127,6 +121,11 @@ async fn status(State(state): State<AppState>) -> ApiResult<Json<Status>> {
         .map_err(crate::service::ServiceError::from)?;
     let svc = &state.services;
     let sync = svc.sync_status(Some(&svc.sync)).await?;
+    let dead_letters = svc
+        .store
+        .read(store::sync::count_dead_letters)
+        .await
+        .map_err(crate::service::ServiceError::from)?;
     Ok(Json(Status {
         version: env!("CARGO_PKG_VERSION"),
         gateway_id: state.gateway_id.to_string(),

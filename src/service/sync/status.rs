@@ -1,6 +1,6 @@
 //! The sync as staff and technicians see it (joined or not, online, pending events, last pull and push, last error, dead letters, quarantine, leases, clock offset), and staff retrying or discarding a dead letter (audited).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -13,7 +13,7 @@ use crate::store;
 pub const CLOCK_WARN_SECS: i64 = 120;
 
 /// One dead letter, as shown (the event's data is not: it may hold sealed secrets).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeadLetterView {
     pub seq: u64,
     pub event_id: Uuid,
@@ -28,7 +28,7 @@ pub struct DeadLetterView {
 }
 
 /// One quarantined central record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuarantinedView {
     pub kind: String,
     pub id: String,
@@ -40,7 +40,7 @@ pub struct QuarantinedView {
 }
 
 /// The slots of one capped link held here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LeaseView {
     pub link_id: Uuid,
     pub link_name: Option<String>,
@@ -50,7 +50,7 @@ pub struct LeaseView {
 }
 
 /// The sync's state in one answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SyncStatus {
     /// `standalone`, `online`, `offline`, `credential_refused` or `refetching`.
     pub state: String,
