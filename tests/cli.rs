@@ -989,6 +989,7 @@ fn sync_commands_on_a_standalone_gateway() {
         .ok();
     let seqs = common::plant_dead_letters(
         &site.state,
+        sitegate::clock::Clock::now(&sitegate::clock::SystemClock),
         &[
             ("user.created", "email: already used by another user"),
             ("class.checked_in", "unknown class"),
@@ -1071,6 +1072,50 @@ fn sync_commands_on_a_standalone_gateway() {
     assert_eq!(list.stdout.lines().count(), 2, "one left: {list:#?}");
     assert!(list.stdout.starts_with(&c), "{list:#?}");
     drop(server);
+}
+
+/// `sitegate sync status` on a joined gateway whose credential was refused (its state planted as
+/// the sync task leaves it): every fact a technician needs, one a line, in plain words.
+#[test]
+fn sync_status_of_a_joined_gateway_says_everything() {
+    let site = Site::new();
+    let now = sitegate::clock::Clock::now(&sitegate::clock::SystemClock);
+    // Planted first, so it is the oldest event waiting (init writes one too).
+    common::plant_pending_event(&site.state, now - time::Duration::minutes(40));
+    site.cli(&["init", "--given-name", "Ada", "--family-name", "Admin"])
+        .ok();
+    common::plant_joined_sync(
+        &site.state,
+        now,
+        |s| {
+            s.last_pull_ok = Some(now - time::Duration::minutes(50));
+            s.last_push_ok = Some(now - time::Duration::minutes(45));
+            s.last_error = Some(sitegate::store::sync::SyncFault {
+                at: now - time::Duration::minutes(44),
+                during: "push".into(),
+                message: "this gateway's credential was refused; join again".into(),
+            });
+            s.credential_refused = true;
+            s.clock_offset_ms = Some(-185_000);
+        },
+        Some(("Contractors", 10, 4)),
+    );
+    let out = site.cli(&["sync", "status"]).ok();
+    let text = &out.stdout;
+    for needle in [
+        "State: credential_refused",
+        "The central system refused this gateway's credential; join again.",
+        "Central system: https://central.example.test (site \"Northgate HQ\")",
+        "(the oldest for 40 min)",
+        "Last error (",
+        "While sending events to the central system: this gateway's credential was refused; join again.",
+        "Leased link slots: Contractors — 10 granted, 4 used, 6 free",
+        "Clock offset from the central system: -185 s (over 2 minutes: check this box's clock and NTP)",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing:\n{text}");
+    }
+    assert!(!text.contains("Last pull: never"), "{text}");
+    assert!(!text.contains("Last push: never"), "{text}");
 }
 
 /// `sitegate central join` against a central system that does not answer: one clear line,

@@ -1,12 +1,17 @@
-//! The sync as staff reach it over HTTP on a standalone gateway: its status, "sync now", dead
-//! letters retried and discarded (audited), who may do it, and the central side's OpenAPI
-//! document. Dead letters are planted in the store before the gateway starts, as a push leaves them.
+//! The sync as staff reach it over HTTP: its status (standalone, joined with a refused
+//! credential, joined with the central system down), "sync now", dead letters retried and
+//! discarded (audited), who may do what, and the central side's OpenAPI document. Dead letters
+//! and the sync's state are planted in the store before the gateway starts, as the sync task
+//! leaves them.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 
-use common::{Gateway, assert_problem, plant_dead_letters};
+use common::{
+    Gateway, PLANTED_CENTRAL_URL, PLANTED_SITE_NAME, assert_problem, plant_dead_letters, plant_joined_sync,
+    plant_pending_event,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sitegate::RunOptions;
@@ -15,6 +20,7 @@ async fn start_with_letters() -> (Gateway, Vec<u64>) {
     let dir = tempfile::tempdir().unwrap();
     let seqs = plant_dead_letters(
         &dir.path().join("state"),
+        sitegate::clock::Clock::now(&sitegate::clock::SystemClock),
         &[
             ("user.created", "email: already used by another user"),
             ("class.checked_in", "unknown class 0190c2a0"),
@@ -49,6 +55,7 @@ async fn a_standalone_gateway_says_so_and_staff_retry_and_discard_dead_letters()
     assert!(status["gateway_id"].as_str().unwrap().starts_with("gw-"));
     let letters = status["dead_letters"].as_array().unwrap();
     assert_eq!(letters.len(), 2, "{status}");
+    assert_eq!(status["dead_letters_total"], 2, "{status}");
     assert_eq!(letters[0]["seq"], seqs[0]);
     assert_eq!(letters[0]["kind"], "user.created");
     assert_eq!(letters[0]["reason"], "email: already used by another user");
@@ -97,7 +104,8 @@ async fn a_standalone_gateway_says_so_and_staff_retry_and_discard_dead_letters()
     let (s, body) = gw.post(&discard, t, json!({"reason": "x".repeat(501)})).await;
     assert_problem(s, &body, 422, "invalid_field");
     let (s, body) = gw.post(&discard, t, json!({})).await;
-    assert_eq!(s.as_u16(), 422, "{body}");
+    assert_problem(s, &body, 422, "invalid_body");
+    assert_eq!(body["field"], "reason", "a missing reason is named: {body}");
     let (s, out) = gw
         .post(
             &discard,
@@ -142,7 +150,7 @@ async fn a_standalone_gateway_says_so_and_staff_retry_and_discard_dead_letters()
 }
 
 #[tokio::test]
-async fn only_managers_and_admins_reach_the_sync() {
+async fn every_staff_member_reads_the_sync_and_only_managers_act_on_it() {
     let (gw, seqs) = start_with_letters().await;
     let (_, _, token) = gw.admin_session().await;
     let t = Some(token.as_str());
@@ -162,8 +170,10 @@ async fn only_managers_and_admins_reach_the_sync() {
     let discard = format!("/api/sync/dead-letters/{}/discard", seqs[0]);
     let (s, body) = gw.get("/api/sync/status", None).await;
     assert_problem(s, &body, 401, "unauthenticated");
+    // An instructor sees the status, dead letters included, like the staff status page.
     let (s, body) = gw.get("/api/sync/status", it).await;
-    assert_problem(s, &body, 403, "forbidden");
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(body["dead_letters"].as_array().unwrap().len(), 2);
     for path in ["/api/sync/now", retry.as_str()] {
         let (s, body) = gw.post(path, None, json!({})).await;
         assert_problem(s, &body, 401, "unauthenticated");
@@ -172,9 +182,165 @@ async fn only_managers_and_admins_reach_the_sync() {
     }
     let (s, body) = gw.post(&discard, it, json!({"reason": "mine"})).await;
     assert_problem(s, &body, 403, "forbidden");
-    // Nothing changed.
+    // Nothing changed, and nothing was audited as done.
     let (_, status) = gw.get("/api/sync/status", t).await;
     assert_eq!(status["dead_letters"].as_array().unwrap().len(), 2);
+    let (_, log) = gw.get("/api/audit", t).await;
+    assert!(audit_of(&log, "sync.dead_letter_retry").is_empty(), "{log}");
+    assert!(audit_of(&log, "sync.dead_letter_discard").is_empty(), "{log}");
+    gw.stop().await;
+}
+
+/// A joined gateway whose credential the central system refused, as the sync task leaves it:
+/// the status carries every fact staff need, the refusal in plain words, the leased places of a
+/// capped link, the clock offset with its warning past two minutes, and the age of the oldest
+/// event waiting. `/readyz` stays green.
+#[tokio::test]
+async fn a_joined_gateway_shows_its_sync_in_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let state_dir = dir.path().join("state");
+    let now = sitegate::clock::Clock::now(&sitegate::clock::SystemClock);
+    let pulled = now - time::Duration::minutes(50);
+    let pushed = now - time::Duration::minutes(45);
+    let failed = now - time::Duration::minutes(44);
+    plant_pending_event(&state_dir, now - time::Duration::minutes(40));
+    let link = plant_joined_sync(
+        &state_dir,
+        now,
+        |s| {
+            s.last_pull_ok = Some(pulled);
+            s.last_push_ok = Some(pushed);
+            s.last_error = Some(sitegate::store::sync::SyncFault {
+                at: failed,
+                during: "push".into(),
+                message: "this gateway's credential was refused; join again".into(),
+            });
+            s.credential_refused = true;
+            s.clock_offset_ms = Some(185_400);
+            s.events_accepted = 17;
+        },
+        Some(("Contractors — spring", 10, 4)),
+    )
+    .unwrap();
+    let gw = Gateway::start_in(dir, |_| {}, RunOptions::default()).await;
+    let (_, _, token) = gw.admin_session().await;
+    let t = Some(token.as_str());
+
+    let (s, st) = gw.get("/api/sync/status", t).await;
+    assert_eq!(s, StatusCode::OK, "{st}");
+    assert_eq!(st["joined"], true, "{st}");
+    assert_eq!(st["state"], "credential_refused", "{st}");
+    assert!(
+        st["summary"]
+            .as_str()
+            .unwrap()
+            .contains("refused this gateway's credential"),
+        "{st}"
+    );
+    assert_eq!(st["central_url"], PLANTED_CENTRAL_URL);
+    assert_eq!(st["site_name"], PLANTED_SITE_NAME);
+    let same_time = |v: &Value, want: time::OffsetDateTime| {
+        let got = time::OffsetDateTime::parse(
+            v.as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
+        assert!((got - want).abs() < time::Duration::SECOND, "{got} != {want}");
+    };
+    same_time(&st["last_pull_ok"], pulled);
+    same_time(&st["last_push_ok"], pushed);
+    assert_eq!(
+        st["last_error"],
+        "While sending events to the central system: this gateway's credential was refused; join again."
+    );
+    assert_eq!(st["last_error_during"], "push");
+    assert_eq!(
+        st["last_error_message"],
+        "this gateway's credential was refused; join again"
+    );
+    same_time(&st["last_error_at"], failed);
+    assert_eq!(st["events_accepted"], 17);
+    // The oldest event waiting is the planted one, 40 minutes old.
+    assert!(st["pending_events"].as_u64().unwrap() >= 1, "{st}");
+    let age = st["oldest_pending_age_secs"].as_i64().unwrap();
+    assert!((2400..2460).contains(&age), "oldest pending age {age}: {st}");
+    // Leased places, per link, by name.
+    assert_eq!(
+        st["leases"],
+        json!([{"link_id": link, "link_name": "Contractors — spring", "granted": 10, "used": 4, "free": 6}])
+    );
+    // The clock: 185.4 s ahead, over two minutes.
+    assert_eq!(st["clock_offset_secs"], 185);
+    assert_eq!(st["clock_warning"], true);
+
+    // The staff status page has the brief; the gateway is ready all the same.
+    let (_, brief) = gw.get("/api/status", t).await;
+    assert_eq!(brief["sync"]["state"], "credential_refused", "{brief}");
+    let (s, ready) = gw.get("/readyz", None).await;
+    assert_eq!(s, StatusCode::OK, "{ready}");
+    gw.stop().await;
+}
+
+/// A joined gateway whose central system is down: the sync task tries, says why in plain words
+/// and that it is offline, and the clock offset under two minutes brings no warning. `/readyz`
+/// stays green throughout, and "sync now" is still accepted.
+#[tokio::test]
+async fn readyz_stays_green_while_the_central_system_is_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let state_dir = dir.path().join("state");
+    let now = sitegate::clock::Clock::now(&sitegate::clock::SystemClock);
+    plant_pending_event(&state_dir, now - time::Duration::minutes(3));
+    plant_joined_sync(&state_dir, now, |s| s.clock_offset_ms = Some(-95_000), None);
+    // A credential for a central system on a port where nothing listens.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    sitegate::sync::credential::CentralCredential {
+        url: format!("http://127.0.0.1:{port}"),
+        credential: "gc_planted".into(),
+        gateway_secret_key: sitegate::sync::seal::KeyPair::generate().secret_b64().to_string(),
+        trust: Default::default(),
+    }
+    .save(&state_dir)
+    .unwrap();
+    let gw = Gateway::start_in(dir, |_| {}, RunOptions::default()).await;
+    let (_, _, token) = gw.admin_session().await;
+    let t = Some(token.as_str());
+
+    let mut st = Value::Null;
+    for _ in 0..200 {
+        let (s, ready) = gw.get("/readyz", None).await;
+        assert_eq!(
+            s,
+            StatusCode::OK,
+            "readyz while the central system is down: {ready}"
+        );
+        st = gw.get("/api/sync/status", t).await.1;
+        if st["last_error"].is_string() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(st["state"], "offline", "{st}");
+    assert!(
+        st["summary"].as_str().unwrap().contains("cannot be reached"),
+        "{st}"
+    );
+    assert_eq!(
+        st["last_error"],
+        "While sending events to the central system: the central system cannot be reached: nothing answers at its address (connection refused).",
+        "{st}"
+    );
+    assert_eq!(st["clock_offset_secs"], -95);
+    assert_eq!(st["clock_warning"], false);
+    assert!(st["next_retry_at"].is_string(), "a next try is planned: {st}");
+    let (s, now) = gw.post("/api/sync/now", t, json!({})).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{now}");
+    assert_eq!(now["state"], "offline");
+    let (s, _) = gw.get("/readyz", None).await;
+    assert_eq!(s, StatusCode::OK);
     gw.stop().await;
 }
 

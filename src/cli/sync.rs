@@ -188,7 +188,7 @@ pub fn status_text(s: &SyncStatus) -> String {
     let _ = writeln!(o, "Last pull: {}", date(s.last_pull_ok));
     let _ = writeln!(o, "Last push: {}", date(s.last_push_ok));
     if let Some(e) = &s.last_error {
-        let _ = writeln!(o, "Last error: {e} (at {})", date(s.last_error_at));
+        let _ = writeln!(o, "Last error ({}): {e}", date(s.last_error_at));
     }
     if let Some(t) = s.next_retry_at {
         let _ = writeln!(o, "Next try: {}", date(Some(t)));
@@ -221,7 +221,7 @@ pub fn status_text(s: &SyncStatus) -> String {
     for q in &s.quarantined {
         let _ = writeln!(o, "  {} {} v{}: {}", q.kind, q.id, q.version, q.reason);
     }
-    let _ = writeln!(o, "Dead letters: {}", s.dead_letters.len());
+    let _ = writeln!(o, "Dead letters: {}", s.dead_letters_total);
     if !s.dead_letters.is_empty() {
         let _ = writeln!(o, "  (see `sitegate sync dead-letters list`)");
     }
@@ -244,10 +244,16 @@ pub fn dead_letters_text(s: &SyncStatus) -> String {
             d.reason
         );
     }
+    let shown = s.dead_letters.len();
+    let total = s.dead_letters_total;
     let _ = writeln!(
         o,
-        "({} dead letters; `retry SEQ` sends one again, `discard SEQ --reason TEXT` drops it)",
-        s.dead_letters.len()
+        "({total} dead letters{}; `retry SEQ` sends one again, `discard SEQ --reason TEXT` drops it)",
+        if u64::try_from(shown).unwrap_or(u64::MAX) < total {
+            format!(", the oldest {shown} shown")
+        } else {
+            String::new()
+        }
     );
     o
 }

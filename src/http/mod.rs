@@ -165,6 +165,7 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(area(state, Access::Roles(roles::STAFF), badges::staff_routes()))
         .merge(area(state, Access::Public, badges::kiosk_routes()))
         .merge(area(state, Access::Public, sync::public_routes()))
+        .merge(area(state, Access::Roles(roles::STAFF), sync::read_routes()))
         .merge(area(state, Access::Roles(roles::MANAGERS), sync::manage_routes()))
         .split_for_parts()
 }

@@ -1,4 +1,4 @@
-//! Sync over HTTP: its status for staff, "sync now", retrying or discarding a dead letter, and the central side's OpenAPI document (public: it holds no secrets).
+//! Sync over HTTP: its status for every staff role; "sync now" and retrying or discarding a dead letter for managers; the central side's OpenAPI document (public: it holds no secrets).
 
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -19,9 +19,14 @@ pub fn public_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(central_openapi))
 }
 
+/// Every staff member may read the status (as the staff status page).
+pub fn read_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(status))
+}
+
+/// Managers and admins wake the sync and decide about dead letters.
 pub fn manage_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(status))
         .routes(routes!(sync_now))
         .routes(routes!(retry))
         .routes(routes!(discard))
