@@ -6,14 +6,19 @@ import { h } from "../dom.js";
 import { isManager, staffCall } from "./staff-common.js";
 import { staffDevicesScreen } from "./staff-devices.js";
 import { staffSecurityScreen } from "./staff-security.js";
+import { staffSyncScreen } from "./staff-sync.js";
 import { staffTotpScreen } from "./staff-totp.js";
 import { staffUsersScreen } from "./staff-users.js";
 
-/** The screens, with who may open them. `back` returns to the signed-in staff screen. */
+/**
+ * The screens, with who may open them. `back` returns to the signed-in staff screen. `limited`:
+ * instructors get less there than managers, and the tile says so.
+ */
 const AREAS = [
   { key: "users", managers: true, open: staffUsersScreen },
   { key: "devices", managers: false, open: staffDevicesScreen },
-  { key: "security", managers: false, open: staffSecurityScreen },
+  { key: "security", managers: false, limited: true, open: staffSecurityScreen },
+  { key: "sync", managers: false, limited: true, open: staffSyncScreen },
   { key: "totp", managers: false, open: staffTotpScreen },
 ];
 
@@ -47,8 +52,8 @@ export function staffMenu(app, back) {
           h(
             "span",
             { class: "tile-text" },
-            // Instructors do not get the audit log: the tile does not promise it.
-            a.key === "security" && !isManager(app) ? app.t("staff.menu.security.text_limited") : app.t(`staff.menu.${a.key}.text`),
+            // Instructors do not get the audit log, nor "Sync now": the tile does not promise them.
+            a.limited && !isManager(app) ? app.t(`staff.menu.${a.key}.text_limited`) : app.t(`staff.menu.${a.key}.text`),
           ),
         ),
       ),
