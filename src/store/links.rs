@@ -92,6 +92,29 @@ pub fn list_uses(tx: &impl ReadTx, link: Uuid) -> Result<Vec<LinkUse>, StoreErro
     Ok(out)
 }
 
+/// Remove a link (a central tombstone) and its token's index entry. Its usage rows stay, for
+/// the users' history.
+pub fn remove_link(tx: &WriteTransaction, id: Uuid) -> Result<bool, StoreError> {
+    let Some(link) = get_link(tx, id)? else {
+        return Ok(false);
+    };
+    forget_token(tx, &link)?;
+    tx.open_table(ACCESS_LINKS)?.remove(id.as_u128())?;
+    Ok(true)
+}
+
+/// Drop a link's token index entry (before its token changes or it is removed).
+pub fn forget_token(tx: &WriteTransaction, link: &AccessLink) -> Result<(), StoreError> {
+    let mut index = tx.open_table(LINK_BY_TOKEN)?;
+    let ours = index
+        .get(&token_hash(&link.token))?
+        .is_some_and(|v| v.value() == link.id.as_u128());
+    if ours {
+        index.remove(&token_hash(&link.token))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,27 +178,4 @@ mod tests {
             })
             .unwrap();
     }
-}
-
-/// Remove a link (a central tombstone) and its token's index entry. Its usage rows stay, for
-/// the users' history.
-pub fn remove_link(tx: &WriteTransaction, id: Uuid) -> Result<bool, StoreError> {
-    let Some(link) = get_link(tx, id)? else {
-        return Ok(false);
-    };
-    forget_token(tx, &link)?;
-    tx.open_table(ACCESS_LINKS)?.remove(id.as_u128())?;
-    Ok(true)
-}
-
-/// Drop a link's token index entry (before its token changes or it is removed).
-pub fn forget_token(tx: &WriteTransaction, link: &AccessLink) -> Result<(), StoreError> {
-    let mut index = tx.open_table(LINK_BY_TOKEN)?;
-    let ours = index
-        .get(&token_hash(&link.token))?
-        .is_some_and(|v| v.value() == link.id.as_u128());
-    if ours {
-        index.remove(&token_hash(&link.token))?;
-    }
-    Ok(())
 }

@@ -349,9 +349,9 @@ pub fn plant_pending_event(state_dir: &std::path::Path, at: time::OffsetDateTime
     sitegate::make_state_dir(state_dir).expect("state dir");
     let store = sitegate::open_store(state_dir).expect("store");
     store
-        .write_blocking(move |tx| {
+        .write_blocking(move |tx| -> Result<u64, StoreError> {
             let payload = json!({"user": {"id": "ABCDEFGHJM", "given_name": "Waiting"}});
-            Ok::<_, StoreError>(outbox::append_event(tx, "user.updated", payload, at)?)
+            outbox::append_event(tx, "user.updated", payload, at)
         })
         .expect("plant an outbox event")
 }
