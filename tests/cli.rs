@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::io::{Read, Seek};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -986,4 +988,256 @@ fn healthcheck_is_0_when_serving_and_1_otherwise() {
     // Stopped: the certificate is there, nobody answers.
     let out = site.cli(&["healthcheck", "--url", &url]);
     assert_one_line(&out, 1, &["not ready"]);
+}
+
+/// `sitegate sync …` on a standalone gateway: the status in plain words and as JSON, the dead
+/// letters listed, retried and discarded (through the running gateway's socket and on the store),
+/// the central side's OpenAPI document, and bad input as one line.
+#[test]
+fn sync_commands_on_a_standalone_gateway() {
+    let site = Site::new();
+    site.cli(&["init", "--given-name", "Ada", "--family-name", "Admin"])
+        .ok();
+    let seqs = common::plant_dead_letters(
+        &site.state,
+        sitegate::clock::Clock::now(&sitegate::clock::SystemClock),
+        &[
+            ("user.created", "email: already used by another user"),
+            ("class.checked_in", "unknown class"),
+            ("user.updated", "stale version"),
+        ],
+    );
+    let (a, b, c) = (seqs[0].to_string(), seqs[1].to_string(), seqs[2].to_string());
+
+    let status = site.cli(&["sync", "status"]).ok();
+    let lines: Vec<&str> = status.stdout.lines().collect();
+    assert_eq!(lines[0], "State: standalone", "{status:#?}");
+    assert!(
+        status.stdout.contains("Not joined to a central system"),
+        "{status:#?}"
+    );
+    assert!(status.stdout.contains("Gateway ID: gw-"), "{status:#?}");
+    assert!(status.stdout.contains("Last pull: never"), "{status:#?}");
+    assert!(status.stdout.contains("Dead letters: 3"), "{status:#?}");
+    let json = site.cli(&["sync", "status", "--json"]).ok();
+    let parsed: serde_json::Value = serde_json::from_str(&json.stdout).expect("status --json is JSON");
+    assert_eq!(parsed["state"], "standalone");
+    assert_eq!(parsed["dead_letters"].as_array().unwrap().len(), 3);
+
+    let list = site.cli(&["sync", "dead-letters", "list"]).ok();
+    assert_eq!(list.stdout.lines().count(), 4, "{list:#?}");
+    assert!(list.stdout.lines().next().unwrap().starts_with(&a), "{list:#?}");
+    assert!(
+        list.stdout.contains("email: already used by another user"),
+        "{list:#?}"
+    );
+
+    let doc = site.cli(&["sync", "openapi"]).ok();
+    let doc: serde_json::Value = serde_json::from_str(&doc.stdout).expect("openapi is JSON");
+    for p in ["/v1/changes", "/v1/events", "/v1/gateways/join", "/v1/leases"] {
+        assert!(doc["paths"][p].is_object(), "{p} missing");
+    }
+
+    // On the store directly (nothing serves): retry one.
+    let out = site.cli(&["sync", "dead-letters", "retry", &a]).ok();
+    assert!(out.stdout.contains("back in the outbox"), "{out:#?}");
+    // No gateway runs: there is no sync to wake.
+    assert_one_line(&site.cli(&["sync", "now"]), 1, &["no gateway is running"]);
+
+    // Through the running gateway's socket.
+    let server = site.serve();
+    site.cli(&["sync", "now"]).ok();
+    let out = site
+        .cli(&[
+            "sync",
+            "dead-letters",
+            "discard",
+            &b,
+            "--reason",
+            "fixed centrally",
+        ])
+        .ok();
+    assert!(out.stdout.contains("discarded"), "{out:#?}");
+    assert!(server.log_text().contains("technician command"));
+    assert_one_line(
+        &site.cli(&["sync", "dead-letters", "retry", &a]),
+        2,
+        &["dead letter", &a],
+    );
+    assert_one_line(
+        &site.cli(&["sync", "dead-letters", "discard", &c, "--reason", "  "]),
+        2,
+        &["reason"],
+    );
+    assert_one_line(
+        &site.cli(&["sync", "dead-letters", "discard", &c]),
+        2,
+        &["--reason"],
+    );
+    assert_one_line(
+        &site.cli(&["sync", "dead-letters", "retry", "seven"]),
+        2,
+        &["seven"],
+    );
+    let list = site.cli(&["sync", "dead-letters", "list"]).ok();
+    assert_eq!(list.stdout.lines().count(), 2, "one left: {list:#?}");
+    assert!(list.stdout.starts_with(&c), "{list:#?}");
+    drop(server);
+}
+
+/// `sitegate sync status` on a joined gateway whose credential was refused (its state planted as
+/// the sync task leaves it): every fact a technician needs, one a line, in plain words.
+#[test]
+fn sync_status_of_a_joined_gateway_says_everything() {
+    let site = Site::new();
+    let now = sitegate::clock::Clock::now(&sitegate::clock::SystemClock);
+    // Planted first, so it is the oldest event waiting (init writes one too).
+    common::plant_pending_event(&site.state, now - time::Duration::minutes(40));
+    site.cli(&["init", "--given-name", "Ada", "--family-name", "Admin"])
+        .ok();
+    common::plant_joined_sync(
+        &site.state,
+        now,
+        |s| {
+            s.last_pull_ok = Some(now - time::Duration::minutes(50));
+            s.last_push_ok = Some(now - time::Duration::minutes(45));
+            s.last_error = Some(sitegate::store::sync::SyncFault {
+                at: now - time::Duration::minutes(44),
+                during: "push".into(),
+                message: "this gateway's credential was refused; join again".into(),
+            });
+            s.credential_refused = true;
+            s.clock_offset_ms = Some(-185_000);
+        },
+        Some(("Contractors", 10, 4)),
+    );
+    let out = site.cli(&["sync", "status"]).ok();
+    let text = &out.stdout;
+    for needle in [
+        "State: credential_refused",
+        "The central system refused this gateway's credential; join again.",
+        "Central system: https://central.example.test (site \"Northgate HQ\")",
+        "(the oldest for 40 min)",
+        "Last error (",
+        "While sending events to the central system: this gateway's credential was refused; join again.",
+        "Leased link slots: Contractors — 10 granted, 4 used, 6 free",
+        "Clock offset from the central system: -185 s (over 2 minutes: check this box's clock and NTP)",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing:\n{text}");
+    }
+    assert!(!text.contains("Last pull: never"), "{text}");
+    assert!(!text.contains("Last push: never"), "{text}");
+}
+
+/// `sitegate central join` against a central system that does not answer: one clear line,
+/// exit 1, and nothing half-written (no credential file, still standalone). Bad input: exit 2.
+#[test]
+fn central_join_against_an_unreachable_url_leaves_nothing_behind() {
+    let site = Site::new();
+    site.cli(&["init", "--given-name", "Ada", "--family-name", "Admin"])
+        .ok();
+    let token = site.file("site-token", "st_secret_one_time_token\n");
+    let token = token.to_str().unwrap();
+    let url = format!("https://127.0.0.1:{}", free_port());
+    let out = site.cli(&["central", "join", "--url", &url, "--token-file", token]);
+    assert_one_line(&out, 1, &["cannot be reached"]);
+    assert!(
+        !out.stderr.contains("st_secret"),
+        "the token is never printed: {out:#?}"
+    );
+    assert!(
+        !site.state.join("central-credential.json").exists(),
+        "no credential file after a failed join"
+    );
+    let status = site.cli(&["sync", "status"]).ok();
+    assert!(status.stdout.starts_with("State: standalone"), "{status:#?}");
+
+    let pem = site.file("ca.pem", "not a certificate\n");
+    let pem = pem.to_str().unwrap();
+    for (args, needle) in [
+        (
+            vec![
+                "central",
+                "join",
+                "--url",
+                "central.example.com",
+                "--token-file",
+                token,
+            ],
+            "--url",
+        ),
+        (
+            vec![
+                "central",
+                "join",
+                "--url",
+                &url,
+                "--token-file",
+                "/nonexistent/token",
+            ],
+            "--token-file",
+        ),
+        (
+            vec!["central", "join", "--url", &url, "--token", "abc"],
+            "--token",
+        ),
+        (
+            vec![
+                "central",
+                "join",
+                "--url",
+                &url,
+                "--token-file",
+                token,
+                "--ca-file",
+                pem,
+            ],
+            "--ca-file",
+        ),
+        (
+            vec![
+                "central",
+                "join",
+                "--url",
+                &url,
+                "--token-file",
+                token,
+                "--fingerprint",
+                "zz",
+            ],
+            "--fingerprint",
+        ),
+        (
+            vec![
+                "central",
+                "join",
+                "--url",
+                &url,
+                "--token-file",
+                token,
+                "--ca-file",
+                pem,
+                "--fingerprint",
+                "zz",
+            ],
+            "--fingerprint",
+        ),
+    ] {
+        assert_one_line(&site.cli(&args), 2, &[needle]);
+    }
+    let empty = site.file("empty-token", "\n");
+    assert_one_line(
+        &site.cli(&[
+            "central",
+            "join",
+            "--url",
+            &url,
+            "--token-file",
+            empty.to_str().unwrap(),
+        ]),
+        2,
+        &["site token"],
+    );
+    assert_one_line(&site.cli(&["central", "leave"]), 2, &["not joined"]);
+    assert!(!site.state.join("central-credential.json").exists());
 }

@@ -403,7 +403,40 @@ async fn the_kiosk_ui_works_in_a_real_browser() {
     let printer = TestPrinter::start().await;
     let control = tempfile::tempdir().unwrap();
     let printer_url = printer.url();
-    let gw = Gateway::start_with(
+    // For the Sync screen, the store as the sync task leaves it on a joined gateway whose
+    // credential the central system then refused, with its clock 3 min 20 s behind the
+    // central system's: two events it refused, one capped central link holding places here.
+    // (No credential file: nothing is fetched, and the other scenarios are not touched.)
+    let state = tempfile::tempdir().unwrap();
+    let state_dir = state.path().join("state");
+    let dead_letters = common::plant_dead_letters(
+        &state_dir,
+        clock.now() - time::Duration::minutes(40),
+        &[
+            ("user.created", "email: already used by another user"),
+            ("class.checked_in", "unknown class 0190c2a0-77aa"),
+        ],
+    );
+    let planted = clock.now();
+    let leased_link = common::plant_joined_sync(
+        &state_dir,
+        planted,
+        |s| {
+            s.last_pull_ok = Some(planted - time::Duration::minutes(50));
+            s.last_push_ok = Some(planted - time::Duration::minutes(45));
+            s.last_error = Some(sitegate::store::sync::SyncFault {
+                at: planted - time::Duration::minutes(44),
+                during: "push".into(),
+                message: "this gateway's credential was refused; join again".into(),
+            });
+            s.credential_refused = true;
+            s.clock_offset_ms = Some(200_000);
+        },
+        Some(("Contractors — spring", 10, 4)),
+    )
+    .unwrap();
+    let gw = Gateway::start_in(
+        state,
         move |c| {
             c.site.name = "Northgate Plant — Gate 3".into();
             c.server.public_hostnames = vec![PUBLIC_HOSTNAME.into()];
@@ -445,6 +478,12 @@ async fn the_kiosk_ui_works_in_a_real_browser() {
     fixture["clock_dir"] = json!(clock_dir.path());
     fixture["now_unix"] = json!(clock.now().unix_timestamp());
     fixture["printer_control"] = json!(control.path());
+    fixture["dead_letters"] = json!(dead_letters);
+    fixture["sync"] = json!({
+        "leased_link": leased_link,
+        "site_name": common::PLANTED_SITE_NAME,
+        "central_url": common::PLANTED_CENTRAL_URL,
+    });
     #[allow(clippy::disallowed_methods)]
     let steering = tokio::spawn(steer(
         control.path().to_path_buf(),

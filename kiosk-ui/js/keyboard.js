@@ -61,6 +61,8 @@ export class Keyboard {
     this.render();
     this.el.hidden = false;
     document.body.classList.add("kb-open");
+    // The keyboard takes the bottom of the screen: keep the field being typed into in sight.
+    requestAnimationFrame(() => input.scrollIntoView({ block: "nearest" }));
   }
 
   close() {

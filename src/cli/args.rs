@@ -64,6 +64,12 @@ pub enum Command {
     /// Badge printers: print a sample badge.
     #[command(subcommand)]
     Print(PrintCmd),
+    /// The central system: join its site with a one-time site token, or leave it.
+    #[command(subcommand)]
+    Central(super::sync::CentralCmd),
+    /// Sync with the central system: status, sync now, dead letters, the central side's OpenAPI.
+    #[command(subcommand)]
+    Sync(super::sync::SyncCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -489,7 +495,9 @@ pub(super) fn to_request(cmd: Command) -> Result<AdminRequest, Outcome> {
         | Command::Doctor(_)
         | Command::Info
         | Command::Headset(_)
-        | Command::Print(_) => {
+        | Command::Print(_)
+        | Command::Central(_)
+        | Command::Sync(_) => {
             return Err(Outcome::fail(2, "not a data command"));
         }
     })

@@ -1,4 +1,4 @@
-//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `link …`, `device …`, `headset …`, `config …`, `healthcheck`, `doctor`, `info`, `print test`. Parses, dispatches, prints one clear line on failure.
+//! The command line: `serve`, `init`, `user …`, `unit …`, `training …`, `link …`, `device …`, `central …`, `sync …`, `headset …`, `config …`, `healthcheck`, `doctor`, `info`, `print test`. Parses, dispatches, prints one clear line on failure.
 
 mod args;
 mod config_check;
@@ -9,6 +9,7 @@ mod healthcheck;
 mod print;
 mod render;
 mod render_links;
+mod sync;
 #[cfg(test)]
 mod tests;
 
@@ -103,6 +104,21 @@ pub async fn run_command(cli: Cli) -> Outcome {
             };
             print::test(&config, &printer, profile.as_deref()).await
         }
+        Command::Sync(sync::SyncCmd::Openapi) => {
+            Outcome::ok(crate::sync::central_api::document_json() + "\n")
+        }
+        Command::Central(cmd) => match sync::central_request(cmd) {
+            Ok(request) => run_admin(cli.config, cli.state_dir, request, false, false).await,
+            Err(o) => o,
+        },
+        Command::Sync(cmd) => {
+            let json = matches!(cmd, sync::SyncCmd::Status { json: true });
+            let list = matches!(cmd, sync::SyncCmd::DeadLetters(sync::DeadLetterCmd::List));
+            match sync::sync_request(&cmd) {
+                Some(request) => run_admin(cli.config, cli.state_dir, request, json, list).await,
+                None => Outcome::fail(2, "not a data command"),
+            }
+        }
         other => {
             let request = match args::to_request(other) {
                 Ok(r) => r,
@@ -123,6 +139,30 @@ pub async fn run_command(cli: Cli) -> Outcome {
                 Err(e) => e.into(),
             }
         }
+    }
+}
+
+/// Run a `central` or `sync` command and print its answer.
+async fn run_admin(
+    file: Option<PathBuf>,
+    state_dir: Option<PathBuf>,
+    request: AdminRequest,
+    json: bool,
+    list: bool,
+) -> Outcome {
+    let config = match load_config(
+        file,
+        Overrides {
+            state_dir,
+            ..Default::default()
+        },
+    ) {
+        Ok(c) => c,
+        Err(o) => return o,
+    };
+    match admin(&config, request).await {
+        Ok(resp) => Outcome::ok(sync::render(&resp, json, list).unwrap_or_else(|| render::render(&resp))),
+        Err(e) => e.into(),
     }
 }
 
@@ -152,19 +192,26 @@ pub async fn admin(config: &Config, request: AdminRequest) -> Result<AdminRespon
             exit_code: 1,
         });
     }
+    if matches!(request, AdminRequest::SyncNow) {
+        return Err(fail(format!(
+            "no gateway is running on {}: the sync runs inside `sitegate serve`",
+            state_dir.display()
+        )));
+    }
     crate::make_state_dir(&state_dir).map_err(|e| CommandError {
         message: e.to_string(),
         exit_code: 1,
     })?;
     let store = crate::open_store(&state_dir).map_err(in_use)?;
     let keys = crate::keys::Keys::load_or_create(&config.key_file()).map_err(|e| fail(e.to_string()))?;
-    let services = crate::service::Services::new(
+    let mut services = crate::service::Services::new(
         store,
         std::sync::Arc::new(crate::clock::SystemClock),
         std::sync::Arc::new(keys),
         crate::site_settings(config),
     )
     .with_public_url(crate::public_url(config, config.server.listen));
+    services.sync = crate::service::sync::worker::SyncHandle::for_state_dir(state_dir.clone());
     execute(&services, request).await.map_err(CommandError::from)
 }
 

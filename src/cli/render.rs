@@ -218,6 +218,14 @@ pub fn render(resp: &AdminResponse) -> String {
         AdminResponse::Listening { listening: None } => s.push_str("no gateway is running\n"),
         // `sitegate doctor` renders its own report.
         AdminResponse::Doctor(_) => s.push_str("(doctor facts)\n"),
+        AdminResponse::Joined(_)
+        | AdminResponse::Left(_)
+        | AdminResponse::SyncStatus(_)
+        | AdminResponse::SyncWoken { .. }
+        | AdminResponse::DeadLetterRetried { .. }
+        | AdminResponse::DeadLetterDiscarded { .. } => {
+            s.push_str(&super::sync::render(resp, false, false).unwrap_or_default());
+        }
     }
     s
 }

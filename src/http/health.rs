@@ -90,6 +90,17 @@ pub struct Status {
     /// mDNS announcing: whether headsets can find the gateway by themselves. Its trouble never
     /// makes `/readyz` fail.
     pub discovery: crate::discovery::DiscoveryStatus,
+    /// The sync with the central system, in brief (`GET /api/sync/status` has the rest).
+    pub sync: SyncBrief,
+}
+
+/// The sync's state in brief.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncBrief {
+    /// `standalone`, `online`, `offline`, `credential_refused` or `refetching`.
+    pub state: String,
+    pub summary: String,
+    pub dead_letters: u64,
 }
 
 /// The gateway's status, for staff screens.
@@ -117,6 +128,13 @@ async fn status(State(state): State<AppState>) -> ApiResult<Json<Status>> {
         .store
         .schema_version()
         .map_err(crate::service::ServiceError::from)?;
+    let svc = &state.services;
+    let sync = svc.sync_status(Some(&svc.sync)).await?;
+    let dead_letters = svc
+        .store
+        .read(store::sync::count_dead_letters)
+        .await
+        .map_err(crate::service::ServiceError::from)?;
     Ok(Json(Status {
         version: env!("CARGO_PKG_VERSION"),
         gateway_id: state.gateway_id.to_string(),
@@ -127,5 +145,10 @@ async fn status(State(state): State<AppState>) -> ApiResult<Json<Status>> {
         sync_cursor,
         schema_version,
         discovery: state.discovery.status(),
+        sync: SyncBrief {
+            state: sync.state,
+            summary: sync.summary,
+            dead_letters,
+        },
     }))
 }

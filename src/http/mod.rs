@@ -23,6 +23,7 @@ pub mod on_site_print;
 pub mod openapi;
 pub mod security;
 pub mod serve;
+pub mod sync;
 pub mod tls;
 pub mod training;
 pub mod users;
@@ -164,6 +165,9 @@ pub fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .merge(area(state, Access::Roles(roles::STAFF), badges::staff_routes()))
         .merge(area(state, Access::Public, badges::kiosk_routes()))
+        .merge(area(state, Access::Public, sync::public_routes()))
+        .merge(area(state, Access::Roles(roles::STAFF), sync::read_routes()))
+        .merge(area(state, Access::Roles(roles::MANAGERS), sync::manage_routes()))
         .split_for_parts()
 }
 

@@ -19,6 +19,7 @@ use super::error::Problem;
         (name = "headset", description = "What a paired headset calls: login, roster, progress, logout"),
         (name = "enrollment", description = "The kiosk and phones: self-enrollment through training access links"),
         (name = "links", description = "Training access links for staff: settings, usage, CSV, poster"),
+        (name = "sync", description = "Sync with the central system: status, sync now, dead letters, the central side's OpenAPI"),
     )
 )]
 #[derive(Debug)]

@@ -1,4 +1,4 @@
-//! The technician's commands (`sitegate user …`, `training …`, `unit …`, `device …`, `init`) as one request type,
+//! The technician's commands (`sitegate user …`, `training …`, `unit …`, `device …`, `link …`, `central …`, `sync …`, `init`) as one request type,
 //! run the same way whether the CLI reaches a running gateway's socket or opens the store itself.
 
 use serde::{Deserialize, Serialize};
@@ -8,6 +8,8 @@ use super::auth::Bootstrap;
 use super::devices::DeviceChange;
 use super::links::{LinkDetail, LinkUsage};
 use super::otp::IssuedOtp;
+use super::sync::join::{JoinInput, Joined, Left};
+use super::sync::status::SyncStatus;
 use super::training::NewModule;
 use super::users::UserDetail;
 use super::{Actor, ServiceResult, Services};
@@ -102,6 +104,21 @@ pub enum AdminRequest {
         link: String,
         pinned: bool,
     },
+    /// Join the central system's site with a one-time site token (never logged).
+    CentralJoin {
+        input: JoinInput,
+    },
+    CentralLeave,
+    SyncStatus,
+    /// Wake the running sync task.
+    SyncNow,
+    DeadLetterRetry {
+        seq: u64,
+    },
+    DeadLetterDiscard {
+        seq: u64,
+        reason: String,
+    },
     /// Where the running gateway listens (`sitegate healthcheck` asks it, whatever `--listen` was).
     Listening,
     /// What `sitegate doctor` needs from the gateway.
@@ -141,6 +158,12 @@ impl AdminRequest {
             AdminRequest::LinkPin { pinned: false, .. } => "link pin --off",
             AdminRequest::Listening => "healthcheck",
             AdminRequest::Doctor => "doctor",
+            AdminRequest::CentralJoin { .. } => "central join",
+            AdminRequest::CentralLeave => "central leave",
+            AdminRequest::SyncStatus => "sync status",
+            AdminRequest::SyncNow => "sync now",
+            AdminRequest::DeadLetterRetry { .. } => "sync dead-letters retry",
+            AdminRequest::DeadLetterDiscard { .. } => "sync dead-letters discard",
         }
     }
 }
@@ -232,6 +255,19 @@ pub enum AdminResponse {
         link: Box<LinkDetail>,
         usage: Box<LinkUsage>,
         base_url: Option<String>,
+    },
+    Joined(Joined),
+    Left(Left),
+    SyncStatus(Box<SyncStatus>),
+    SyncWoken {
+        state: String,
+        summary: String,
+    },
+    DeadLetterRetried {
+        seq: u64,
+    },
+    DeadLetterDiscarded {
+        seq: u64,
     },
     /// `None` when asked of the store with no gateway running.
     Listening {
@@ -374,11 +410,49 @@ pub async fn execute(svc: &Services, req: AdminRequest) -> ServiceResult<AdminRe
             };
             link_answer(svc, svc.update_link(actor, id, patch).await?).await
         }
+        AdminRequest::CentralJoin { input } => {
+            let joined = svc.join_central(actor, &state_dir(svc)?, input).await?;
+            svc.sync.wake();
+            AdminResponse::Joined(joined)
+        }
+        AdminRequest::CentralLeave => {
+            let left = svc.leave_central(actor, &state_dir(svc)?).await?;
+            svc.sync.wake();
+            AdminResponse::Left(left)
+        }
+        AdminRequest::SyncStatus => {
+            AdminResponse::SyncStatus(Box::new(svc.sync_status(Some(&svc.sync)).await?))
+        }
+        AdminRequest::SyncNow => {
+            svc.sync.wake();
+            let s = svc.sync_status(Some(&svc.sync)).await?;
+            AdminResponse::SyncWoken {
+                state: s.state,
+                summary: s.summary,
+            }
+        }
+        AdminRequest::DeadLetterRetry { seq } => {
+            svc.retry_dead_letter(actor, seq).await?;
+            svc.sync.wake();
+            AdminResponse::DeadLetterRetried { seq }
+        }
+        AdminRequest::DeadLetterDiscard { seq, reason } => {
+            svc.discard_dead_letter(actor, seq, reason).await?;
+            AdminResponse::DeadLetterDiscarded { seq }
+        }
         AdminRequest::Listening => AdminResponse::Listening {
             listening: svc.listening,
         },
         AdminRequest::Doctor => AdminResponse::Doctor(Box::new(svc.doctor_facts().await?)),
     })
+}
+
+/// Where the central credential file lives: the state directory of the gateway (or store) served.
+fn state_dir(svc: &Services) -> ServiceResult<std::path::PathBuf> {
+    svc.sync
+        .state_dir
+        .clone()
+        .ok_or_else(|| super::ServiceError::CentralFile("no state directory is known here".into()))
 }
 
 async fn link_answer(svc: &Services, link: LinkDetail) -> AdminResponse {

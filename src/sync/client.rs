@@ -288,10 +288,37 @@ fn transport(e: reqwest::Error) -> CentralError {
         text = format!("{text}: {s}");
         source = s.source();
     }
-    if e.is_timeout() {
-        return CentralError::Unreachable(format!("timed out ({text})"));
+    tracing::debug!(error = %text, "sync: the central system cannot be reached");
+    CentralError::Unreachable(plain_cause(&text, e.is_timeout()))
+}
+
+/// The cause of a transport failure in plain words for the status screen (the whole chain is
+/// logged); a chain of an unknown kind is kept as it is.
+fn plain_cause(chain: &str, timed_out: bool) -> String {
+    let lower = chain.to_ascii_lowercase();
+    let has = |needles: &[&str]| needles.iter().any(|n| lower.contains(n));
+    if timed_out || has(&["timed out", "timeout"]) {
+        "it did not answer in time".into()
+    } else if has(&["connection refused"]) {
+        "nothing answers at its address (connection refused)".into()
+    } else if has(&[
+        "dns error",
+        "failed to lookup",
+        "name or service not known",
+        "no address associated",
+    ]) {
+        "its name cannot be found (DNS)".into()
+    } else if has(&["pinned fingerprint"]) {
+        "its certificate does not match the pinned fingerprint".into()
+    } else if has(&["certificate", "handshake", "tls"]) {
+        "its TLS certificate was not accepted".into()
+    } else if has(&["connection reset", "broken pipe", "connection closed"]) {
+        "the connection was cut".into()
+    } else if has(&["network is unreachable", "no route to host"]) {
+        "there is no network route to it".into()
+    } else {
+        chain.to_string()
     }
-    CentralError::Unreachable(text)
 }
 
 fn retry_after(res: &reqwest::Response) -> Option<Duration> {
@@ -380,6 +407,25 @@ mod tests {
         let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02X}")).collect();
         assert_eq!(parse_fingerprint(&hex.join(":")).unwrap(), bytes);
         assert!(parse_fingerprint("nope!").is_err());
+    }
+
+    #[test]
+    fn transport_causes_read_plainly() {
+        let refused = "error sending request for url (http://127.0.0.1:9/v1/events): client error (Connect): tcp connect error: Connection refused (os error 111)";
+        assert_eq!(
+            plain_cause(refused, false),
+            "nothing answers at its address (connection refused)"
+        );
+        assert_eq!(plain_cause("anything", true), "it did not answer in time");
+        assert_eq!(
+            plain_cause("dns error: failed to lookup address information", false),
+            "its name cannot be found (DNS)"
+        );
+        assert_eq!(plain_cause("something new", false), "something new");
+        assert_eq!(
+            CentralError::Unreachable(plain_cause(refused, false)).to_string(),
+            "the central system cannot be reached: nothing answers at its address (connection refused)"
+        );
     }
 
     #[test]

@@ -47,7 +47,7 @@ test("a manager gives a VR PIN once, and issues and revokes a one-time password"
   // Managers must have an authenticator: the menu says so until they do.
   await page.waitForSelector('[data-required="totp"]');
   assert.equal(await page.locator('[data-required="totp"] p').textContent(), msg("en", "staff.totp.required"));
-  assert.equal(await page.locator(".staff-menu [data-area]").count(), 5);
+  assert.equal(await page.locator(".staff-menu [data-area]").count(), 6);
   await looksRight(page, "staff-menu-manager-portrait");
 
   await openArea(page, "users");
@@ -395,7 +395,7 @@ test("an instructor is offered only what they may do; a trainee is refused", asy
   const page = await touchPage(browser, PORTRAIT);
   await signInOnKiosk(page, instructor);
   const areas = await page.locator(".staff-menu [data-area]").evaluateAll((els) => els.map((e) => e.dataset.area));
-  assert.deepEqual(areas, ["devices", "security", "totp"], "no PINs or passwords for an instructor");
+  assert.deepEqual(areas, ["devices", "security", "sync", "totp"], "no PINs or passwords for an instructor");
   assert.equal(await page.locator('[data-required="totp"]').count(), 0, "instructors need no authenticator");
   await looksRight(page, "staff-menu-instructor-portrait");
   await openArea(page, "devices");
@@ -452,6 +452,12 @@ for (const [orientation, viewport] of [["portrait", PORTRAIT], ["landscape", LAN
       await openArea(page, "security");
       await page.waitForSelector(".audit-entry");
       await looksRight(page, `staff-security-${lang}-${orientation}`);
+      await backToMenu(page);
+      // Sync: both warnings and the refused events planted by tests/kiosk_browser.rs.
+      await openArea(page, "sync");
+      await page.waitForSelector('.dead-letter [data-action="discard"]');
+      await page.waitForSelector('[data-warning="clock"]');
+      await looksRight(page, `staff-sync-${lang}-${orientation}`);
       await backToMenu(page);
     }
     assert.deepEqual(page.errors, []);

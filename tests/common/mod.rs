@@ -256,3 +256,130 @@ pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
     assert!(cell.is_empty() && row.is_empty(), "the last row ends in CRLF");
     rows
 }
+
+/// Plant dead letters in the store of `state_dir` before a gateway starts there, the way a push
+/// leaves one: an outbox event numbered as usual, taken out of the outbox, kept with the central
+/// system's reason, all at `at`. Returns their sequence numbers.
+pub fn plant_dead_letters(
+    state_dir: &std::path::Path,
+    at: time::OffsetDateTime,
+    letters: &[(&str, &str)],
+) -> Vec<u64> {
+    use sitegate::store::{StoreError, outbox, sync};
+    sitegate::make_state_dir(state_dir).expect("state dir");
+    let store = sitegate::open_store(state_dir).expect("store");
+    let letters: Vec<(String, String)> = letters
+        .iter()
+        .map(|(k, r)| (k.to_string(), r.to_string()))
+        .collect();
+    store
+        .write_blocking(move |tx| {
+            let now = at;
+            let mut seqs = Vec::new();
+            for (kind, reason) in &letters {
+                let payload = json!({"user": {"id": "ABCDEFGHJK", "given_name": "Planted"}});
+                let seq = outbox::append_event(tx, kind, payload, now)?;
+                let event = outbox::get_event(tx, seq)?.expect("just written");
+                outbox::remove_event(tx, seq)?;
+                sync::put_dead_letter(
+                    tx,
+                    &sync::DeadLetter {
+                        event,
+                        reason: reason.clone(),
+                        at: now,
+                    },
+                )?;
+                seqs.push(seq);
+            }
+            Ok::<_, StoreError>(seqs)
+        })
+        .expect("plant dead letters")
+}
+
+/// The central site a planted joined state names.
+pub const PLANTED_CENTRAL_URL: &str = "https://central.example.test";
+pub const PLANTED_SITE_NAME: &str = "Northgate HQ";
+
+/// Plant in the store of `state_dir`, before a gateway starts there, the sync's state as a join
+/// and a few cycles leave it: joined to [`PLANTED_SITE_NAME`] (no credential file, so nothing
+/// is fetched), then `adjust` sets the results (last pull and push, the last fault, the clock
+/// offset, a refused credential). With `leased`, a capped central link of that name holding a
+/// lease (granted, used) is planted too; its id is returned.
+pub fn plant_joined_sync(
+    state_dir: &std::path::Path,
+    at: time::OffsetDateTime,
+    adjust: impl FnOnce(&mut sitegate::store::sync::SyncState),
+    leased: Option<(&str, u32, u32)>,
+) -> Option<uuid::Uuid> {
+    use sitegate::domain::link::{AccessLink, LinkInput};
+    use sitegate::store::sync::{CentralEntry, JoinedSite, Lease};
+    use sitegate::store::{StoreError, links, sync};
+    sitegate::make_state_dir(state_dir).expect("state dir");
+    let store = sitegate::open_store(state_dir).expect("store");
+    let leased = leased.map(|(name, granted, used)| (name.to_string(), granted, used));
+    store
+        .write_blocking(move |tx| {
+            let mut state = sync::get_state(tx)?;
+            state.joined = Some(JoinedSite {
+                url: PLANTED_CENTRAL_URL.into(),
+                site_id: uuid::Uuid::now_v7(),
+                site_name: PLANTED_SITE_NAME.into(),
+                central_public_key: sitegate::sync::seal::KeyPair::generate().public_b64(),
+                joined_at: at - time::Duration::days(3),
+            });
+            state.epoch = Some("planted-epoch".into());
+            adjust(&mut state);
+            sync::put_state(tx, &state)?;
+            let Some((name, granted, used)) = leased else {
+                return Ok::<_, StoreError>(None);
+            };
+            let id = uuid::Uuid::now_v7();
+            let link = AccessLink::new(
+                id,
+                // 32 bytes, base64url: the shape of a real link token.
+                "UGxhbnRlZENlbnRyYWxMaW5rVG9rZW4wMDAwMDAwMDA".into(),
+                LinkInput {
+                    name,
+                    cap: Some(granted.max(1) * 4),
+                    ..Default::default()
+                },
+                at - time::Duration::days(3),
+            )
+            .expect("a valid link");
+            links::put_link(tx, &link)?;
+            sync::put_central(
+                tx,
+                "link",
+                &id.to_string(),
+                &CentralEntry {
+                    local: id.to_string(),
+                    version: 1,
+                    generation: state.generation,
+                    deleted: false,
+                },
+            )?;
+            sync::put_lease(
+                tx,
+                id,
+                &Lease {
+                    granted,
+                    consumed: used,
+                },
+            )?;
+            Ok(Some(id))
+        })
+        .expect("plant the sync's state")
+}
+
+/// Plant one event waiting in the outbox, made at `at`, before a gateway starts there.
+pub fn plant_pending_event(state_dir: &std::path::Path, at: time::OffsetDateTime) -> u64 {
+    use sitegate::store::{StoreError, outbox};
+    sitegate::make_state_dir(state_dir).expect("state dir");
+    let store = sitegate::open_store(state_dir).expect("store");
+    store
+        .write_blocking(move |tx| -> Result<u64, StoreError> {
+            let payload = json!({"user": {"id": "ABCDEFGHJM", "given_name": "Waiting"}});
+            outbox::append_event(tx, "user.updated", payload, at)
+        })
+        .expect("plant an outbox event")
+}

@@ -7,18 +7,21 @@ import { isManager, staffCall } from "./staff-common.js";
 import { staffDevicesScreen } from "./staff-devices.js";
 import { staffLinksScreen } from "./staff-links.js";
 import { staffSecurityScreen } from "./staff-security.js";
+import { staffSyncScreen } from "./staff-sync.js";
 import { staffTotpScreen } from "./staff-totp.js";
 import { staffUsersScreen } from "./staff-users.js";
 
 /**
  * The screens, with who may open them. `back` returns to the signed-in staff screen. The tile's
- * texts are `staff.menu.<key>.title` and `.text`, or the `title` and `text` keys given.
+ * texts are `staff.menu.<key>.title` and `.text`, or the `title` and `text` keys given. `limited`:
+ * instructors get less there than managers, and the tile says so (`staff.menu.<key>.text_limited`).
  */
 const AREAS = [
   { key: "users", managers: true, open: staffUsersScreen },
   { key: "links", managers: true, open: staffLinksScreen, title: "staff.links.tile.title", text: "staff.links.tile.text" },
   { key: "devices", managers: false, open: staffDevicesScreen },
-  { key: "security", managers: false, open: staffSecurityScreen },
+  { key: "security", managers: false, limited: true, open: staffSecurityScreen },
+  { key: "sync", managers: false, limited: true, open: staffSyncScreen },
   { key: "totp", managers: false, open: staffTotpScreen },
 ];
 
@@ -52,8 +55,8 @@ export function staffMenu(app, back) {
           h(
             "span",
             { class: "tile-text" },
-            // Instructors do not get the audit log: the tile does not promise it.
-            a.key === "security" && !isManager(app) ? app.t("staff.menu.security.text_limited") : app.t(a.text || `staff.menu.${a.key}.text`),
+            // Instructors do not get the audit log, nor "Sync now": the tile does not promise them.
+            a.limited && !isManager(app) ? app.t(`staff.menu.${a.key}.text_limited`) : app.t(a.text || `staff.menu.${a.key}.text`),
           ),
         ),
       ),

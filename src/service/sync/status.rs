@@ -1,6 +1,6 @@
 //! The sync as staff and technicians see it (joined or not, online, pending events, last pull and push, last error, dead letters, quarantine, leases, clock offset), and staff retrying or discarding a dead letter (audited).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -9,11 +9,14 @@ use crate::domain::DomainError;
 use crate::service::{Actor, ServiceError, ServiceResult, Services};
 use crate::store;
 
+/// The most dead letters one status lists (the oldest first).
+pub const DEAD_LETTERS_SHOWN: usize = 200;
+
 /// Past this the clock offset from the central system is worth a warning.
 pub const CLOCK_WARN_SECS: i64 = 120;
 
 /// One dead letter, as shown (the event's data is not: it may hold sealed secrets).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DeadLetterView {
     pub seq: u64,
     pub event_id: Uuid,
@@ -28,7 +31,7 @@ pub struct DeadLetterView {
 }
 
 /// One quarantined central record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuarantinedView {
     pub kind: String,
     pub id: String,
@@ -40,7 +43,7 @@ pub struct QuarantinedView {
 }
 
 /// The slots of one capped link held here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LeaseView {
     pub link_id: Uuid,
     pub link_name: Option<String>,
@@ -50,7 +53,7 @@ pub struct LeaseView {
 }
 
 /// The sync's state in one answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SyncStatus {
     /// `standalone`, `online`, `offline`, `credential_refused` or `refetching`.
     pub state: String,
@@ -68,7 +71,13 @@ pub struct SyncStatus {
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_push_ok: Option<OffsetDateTime>,
+    /// The last thing that went wrong, as one sentence for a person: what the gateway was doing
+    /// and why it failed. Cleared by the next cycle that goes through.
     pub last_error: Option<String>,
+    /// What the gateway was doing then: `pull`, `push`, `lease` or `join`.
+    pub last_error_during: Option<String>,
+    /// Why it failed, without what it was doing (for screens that say that in their own language).
+    pub last_error_message: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub last_error_at: Option<OffsetDateTime>,
@@ -76,13 +85,43 @@ pub struct SyncStatus {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub next_retry_at: Option<OffsetDateTime>,
     pub events_accepted: u64,
+    /// How many dead letters there are; `dead_letters` lists the oldest 200 of them.
+    pub dead_letters_total: u64,
     pub dead_letters: Vec<DeadLetterView>,
     pub quarantined: Vec<QuarantinedView>,
     pub leases: Vec<LeaseView>,
-    /// Central clock minus this gateway's, in seconds.
+    /// Central clock minus this gateway's, in seconds (rounded), from the last answer.
     pub clock_offset_secs: Option<i64>,
-    /// The offset is over two minutes: check the box's clock (NTP).
+    /// The offset is over two minutes either way: check the box's clock (NTP).
     pub clock_warning: bool,
+}
+
+/// What the gateway was doing when a fault happened, in words.
+fn doing(during: &str) -> &'static str {
+    match during {
+        "pull" => "While fetching changes from the central system",
+        "push" => "While sending events to the central system",
+        "lease" => "While asking the central system for link places",
+        "join" => "While joining the central system",
+        _ => "While syncing with the central system",
+    }
+}
+
+/// The last fault as one sentence: what was being done, then why it failed.
+pub fn fault_sentence(during: &str, message: &str) -> String {
+    let message = message.trim().trim_end_matches('.');
+    format!("{}: {message}.", doing(during))
+}
+
+/// Milliseconds to whole seconds, rounded half away from zero.
+fn round_secs(ms: i64) -> i64 {
+    let half = if ms < 0 { -500 } else { 500 };
+    ms.saturating_add(half) / 1000
+}
+
+/// Whether an offset (central minus ours, ms) is worth a warning: over two minutes either way.
+pub fn clock_warning(offset_ms: i64) -> bool {
+    offset_ms.unsigned_abs() > CLOCK_WARN_SECS.unsigned_abs() * 1000
 }
 
 impl Services {
@@ -128,7 +167,7 @@ impl Services {
                         free: l.free(),
                     });
                 }
-                let offset = state.clock_offset_ms.map(|ms| ms / 1000);
+                let offset = state.clock_offset_ms.map(round_secs);
                 Ok(SyncStatus {
                     state: String::new(),
                     summary: String::new(),
@@ -140,15 +179,18 @@ impl Services {
                     oldest_pending_age_secs: oldest.map(|e| (now - e.created_at).whole_seconds().max(0)),
                     last_pull_ok: state.last_pull_ok,
                     last_push_ok: state.last_push_ok,
-                    last_error: state.last_error.as_ref().map(|e| format!("{}: {}", e.during, e.message)),
+                    last_error: state.last_error.as_ref().map(|e| fault_sentence(&e.during, &e.message)),
+                    last_error_during: state.last_error.as_ref().map(|e| e.during.clone()),
+                    last_error_message: state.last_error.as_ref().map(|e| e.message.clone()),
                     last_error_at: state.last_error.as_ref().map(|e| e.at),
                     next_retry_at: None,
                     events_accepted: state.events_accepted,
+                    dead_letters_total: 0,
                     dead_letters,
                     quarantined,
                     leases,
                     clock_offset_secs: offset,
-                    clock_warning: offset.is_some_and(|o| o.abs() > CLOCK_WARN_SECS),
+                    clock_warning: state.clock_offset_ms.is_some_and(clock_warning),
                 })
                 .map(|s| (s, state.credential_refused, state.refetching))
             })
@@ -174,9 +216,8 @@ impl Services {
                 s.summary = summary;
                 s
             })?;
-        if status.dead_letters.len() > 200 {
-            status.dead_letters.truncate(200);
-        }
+        status.dead_letters_total = u64::try_from(status.dead_letters.len()).unwrap_or(u64::MAX);
+        status.dead_letters.truncate(DEAD_LETTERS_SHOWN);
         Ok(status)
     }
 
@@ -223,5 +264,36 @@ impl Services {
                 Ok(())
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clock_warns_only_past_two_minutes_either_way() {
+        assert!(!clock_warning(0));
+        assert!(!clock_warning(120_000));
+        assert!(!clock_warning(-120_000));
+        assert!(clock_warning(120_001));
+        assert!(clock_warning(-120_001));
+        assert!(clock_warning(i64::MIN));
+        assert_eq!(round_secs(120_600), 121);
+        assert_eq!(round_secs(-120_600), -121);
+        assert_eq!(round_secs(400), 0);
+    }
+
+    #[test]
+    fn a_fault_reads_as_one_sentence() {
+        assert_eq!(
+            fault_sentence("push", "this gateway's credential was refused; join again"),
+            "While sending events to the central system: this gateway's credential was refused; join again."
+        );
+        assert_eq!(
+            fault_sentence("pull", "the central system is unavailable (HTTP 503)."),
+            "While fetching changes from the central system: the central system is unavailable (HTTP 503)."
+        );
+        assert!(fault_sentence("other", "x").starts_with("While syncing"));
     }
 }
