@@ -15,8 +15,10 @@ use super::spans::{key_spans, line_of};
 use super::{Config, ConfigError, Origin, Secret};
 
 const ENV_PREFIX: &str = "SITEGATE_";
-/// Read by the CLI itself (config file path, log filter), not settings of the file.
-const CLI_ONLY_VARS: [&str; 2] = ["SITEGATE_CONFIG", "SITEGATE_LOG"];
+/// Read by the CLI itself (config file path, log filter), not settings of the file; and
+/// `SITEGATE_GIT_COMMIT`, a fact of the build (build.rs), which `cargo run --release` also puts in
+/// the running binary's environment: read as a setting, it made the README's first command fail.
+const CLI_ONLY_VARS: [&str; 3] = ["SITEGATE_CONFIG", "SITEGATE_LOG", "SITEGATE_GIT_COMMIT"];
 /// Set by systemd's `StateDirectory=`; may list several directories separated by colons.
 const SYSTEMD_STATE_VAR: &str = "STATE_DIRECTORY";
 

@@ -195,6 +195,15 @@ fn env_values_take_the_type_of_their_key() {
     );
 }
 
+/// `cargo run --release` in a git checkout hands the build script's `SITEGATE_GIT_COMMIT` to the
+/// binary it runs: that is no setting, and serve must start with it set.
+#[test]
+fn the_builds_git_commit_in_the_environment_is_no_setting() {
+    let env = [("SITEGATE_GIT_COMMIT", "05c187c0ffee")];
+    let config = Config::load(&sources(None, &env)).unwrap();
+    assert_eq!(config.site.name, Config::default().site.name);
+}
+
 #[test]
 fn secrets_are_redacted() {
     let env = [("SITEGATE_CENTRAL__API_TOKEN", "tok-very-secret-123")];
